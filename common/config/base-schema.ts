@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/** Sections every process reads: logging, the RPC bus, the cluster-wide secret. */
+export const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export const rpcSchema = z
+  .object({
+    /** `local`: in-process bus (all-in-one); `amqp`: RabbitMQ (cluster mode). */
+    transport: z.enum(['local', 'amqp']).default('local'),
+    amqpUrl: z
+      .string()
+      .url({ message: 'expected an amqp:// URL' })
+      .default('amqp://guest:guest@127.0.0.1:5672'),
+    defaultTimeoutMs: z.number().int().positive().default(5000),
+  })
+  .strict();
+
+export const clusterSchema = z
+  .object({
+    name: z.string().min(1).default('mediaspread'),
+    /**
+     * Signs internal link tickets and similar cluster-internal credentials. All-in-one mode
+     * generates one when empty; cluster mode requires it (checked by the launcher).
+     */
+    secret: z.string().default(''),
+  })
+  .strict();
+
+export type LogConfig = z.output<typeof logSchema>;
+export type RpcConfig = z.output<typeof rpcSchema>;
+export type ClusterConfig = z.output<typeof clusterSchema>;

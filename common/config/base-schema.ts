@@ -27,6 +27,12 @@ export const clusterSchema = z
      * generates one when empty; cluster mode requires it (checked by the launcher).
      */
     secret: z.string().default(''),
+    /**
+     * Signs client tokens (management API issues, portal verifies): one key for the whole
+     * cluster, never a service key. All-in-one mode generates one when empty; cluster mode
+     * requires it.
+     */
+    tokenKey: z.string().default(''),
   })
   .strict();
 

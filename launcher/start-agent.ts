@@ -1,0 +1,38 @@
+import type { ChildProcess } from 'node:child_process';
+import { Agent } from '../agents/agent.js';
+import { hasNodeRole } from '../agents/node-roles.js';
+import type { Purpose } from '../cluster-manager/protocol.js';
+import type { RpcConfig } from '../common/config/base-schema.js';
+import type { RpcBus } from '../common/rpc/rpc-bus.js';
+import { agentSectionSchema, type MediaspreadConfig } from './config-schema.js';
+import { UsageError } from './parse-args.js';
+import type { RunningPart } from './running-part.js';
+
+export interface StartAgentOptions {
+  purpose: Purpose;
+  config: MediaspreadConfig;
+  bus: RpcBus;
+  nodeRpc: RpcConfig;
+  attachChild?: (child: ChildProcess) => void;
+  /** Allow an agent whose nodes have no media role yet (cluster plumbing tests). */
+  bare?: boolean;
+}
+
+export async function startAgent(options: StartAgentOptions): Promise<RunningPart & { agent: Agent }> {
+  const { purpose } = options;
+  if (!hasNodeRole(purpose) && !options.bare) {
+    throw new UsageError(
+      `the ${purpose} agent's node role is not implemented yet; pass --bare to run an agent whose nodes serve only the base methods`,
+    );
+  }
+  const section = options.config.agents[purpose] ?? agentSectionSchema.parse({});
+  const agent = new Agent({
+    config: { ...section, purpose },
+    bus: options.bus,
+    nodeRpc: options.nodeRpc,
+    attachChild: options.attachChild,
+    logLevel: options.config.log.level,
+  });
+  await agent.start();
+  return { name: `${purpose}-agent`, agent, stop: () => agent.stop() };
+}

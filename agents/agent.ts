@@ -2,16 +2,11 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import {
-  CLUSTER_MANAGER_ID,
-  type JoinResult,
-  type KeepAliveResult,
-  type WorkerJoin,
-} from '../cluster-manager/protocol.js';
+import { CLUSTER_MANAGER_ID } from '../cluster-manager/protocol.js';
 import type { RpcConfig } from '../common/config/base-schema.js';
 import { ValidationError } from '../common/errors.js';
-import { createLogger } from '../common/logger.js';
 import type { RpcBus, RpcServer } from '../common/rpc/rpc-bus.js';
+import { ClusterMembership } from './cluster-membership.js';
 import { type AgentConfig, defaultAgentId } from './config.js';
 import { createLoadMeter } from './load/create-load-meter.js';
 import type { LoadMeter } from './load/load-meter.js';
@@ -47,23 +42,32 @@ const NODE_ENTRY = fileURLToPath(new URL('./node-main.js', import.meta.url));
  */
 export class Agent extends EventEmitter<AgentEvents> {
   readonly id: string;
-  private readonly log;
   private readonly pool: NodePool;
   private readonly loadMeter: LoadMeter;
+  private readonly membership: ClusterMembership;
   private server: RpcServer | undefined;
-  private keepAliveTimer: NodeJS.Timeout | undefined;
-  private keepAliveIntervalMs: number;
-  private joined = false;
-  private load = 0;
   private stopped = false;
 
   constructor(private readonly options: AgentOptions) {
     super();
     const { config } = options;
     this.id = config.id || defaultAgentId(config.purpose);
-    this.log = createLogger('agent', { agentId: this.id });
-    this.keepAliveIntervalMs = config.load.intervalMs;
     this.loadMeter = options.loadMeter ?? createLoadMeter(config.purpose, config.load);
+    this.membership = new ClusterMembership({
+      bus: options.bus,
+      worker: {
+        id: this.id,
+        purpose: config.purpose,
+        capacity: config.capacity,
+        maxLoad: config.maxLoad,
+        state: 'in-service',
+        info: { pid: process.pid },
+      },
+      load: () => this.loadMeter.sample(),
+      tasks: () => this.pool.tasks(),
+      intervalMs: config.load.intervalMs,
+    });
+    this.membership.on('joined', () => this.emit('joined'));
     this.pool = new NodePool({
       agentId: this.id,
       config: config.nodes,
@@ -103,81 +107,20 @@ export class Agent extends EventEmitter<AgentEvents> {
       listNodes: () => this.pool.list(),
     });
     await this.pool.start();
-    this.load = await this.loadMeter.sample();
-    await this.tick();
-    this.keepAliveTimer = setInterval(() => void this.tick(), this.keepAliveIntervalMs);
-    this.keepAliveTimer.unref();
+    await this.membership.start();
   }
 
   /** Graceful shutdown: nodes first, then leave the cluster. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.keepAliveTimer);
     await this.pool.stop();
-    if (this.joined) {
-      await this.options.bus
-        .call(CLUSTER_MANAGER_ID, 'leave', [this.id], { timeoutMs: 2000 })
-        .catch(() => undefined);
-    }
+    await this.membership.stop();
     await this.server?.close();
   }
 
   listNodes() {
     return this.pool.list();
-  }
-
-  /** Keep-alive with the current load; joins (again) when the manager does not know us. */
-  private async tick(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      this.load = await this.loadMeter.sample();
-      if (!this.joined) {
-        await this.join();
-        return;
-      }
-      const result = await this.options.bus.call<KeepAliveResult>(
-        CLUSTER_MANAGER_ID,
-        'keepAlive',
-        [this.id, this.load],
-        {
-          timeoutMs: this.keepAliveIntervalMs,
-        },
-      );
-      if (result === 'unknown-worker') {
-        this.log.info('cluster manager does not know this agent (failover?): joining again');
-        this.joined = false;
-        await this.join();
-      }
-    } catch (err) {
-      this.log.debug({ err }, 'keep-alive failed; retrying');
-    }
-  }
-
-  private async join(): Promise<void> {
-    const { config } = this.options;
-    const join: WorkerJoin = {
-      id: this.id,
-      purpose: config.purpose,
-      capacity: config.capacity,
-      maxLoad: config.maxLoad,
-      load: this.load,
-      state: 'in-service',
-      tasks: this.pool.tasks(),
-      info: { pid: process.pid },
-    };
-    const result = await this.options.bus.call<JoinResult>(CLUSTER_MANAGER_ID, 'join', [join], {
-      timeoutMs: Math.max(this.keepAliveIntervalMs, 1000),
-    });
-    this.joined = true;
-    if (result.keepAliveIntervalMs !== this.keepAliveIntervalMs) {
-      this.keepAliveIntervalMs = result.keepAliveIntervalMs;
-      clearInterval(this.keepAliveTimer);
-      this.keepAliveTimer = setInterval(() => void this.tick(), this.keepAliveIntervalMs);
-      this.keepAliveTimer.unref();
-    }
-    this.log.info({ purpose: config.purpose }, 'joined the cluster');
-    this.emit('joined');
   }
 
   private spawnNode(nodeId: string): ChildProcess {

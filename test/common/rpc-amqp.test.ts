@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { AmqpBus } from '../../common/rpc/amqp-bus.js';
 import { RpcConnectionLostError, RpcTargetUnavailableError } from '../../common/rpc/rpc-errors.js';
 import { type PrivateRabbit, startPrivateRabbit } from '../support/rabbitmq.js';
@@ -79,6 +81,28 @@ describe('AmqpBus specifics', () => {
     assert.equal(await client.call(id, 'ping', []), 'pong');
     await server.close();
     await assert.rejects(client.call(id, 'ping', [], { timeoutMs: 5000 }), RpcTargetUnavailableError);
+  });
+
+  it('logs the broker URL without its password', async () => {
+    const r = await broker();
+    const script = fileURLToPath(new URL('./fixtures/amqp-log-child.js', import.meta.url));
+    const child = spawn(process.execPath, [script, r.url], {
+      env: { ...process.env, MEDIASPREAD_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    const code = await within(
+      new Promise<number | null>((resolve) => child.once('exit', resolve)),
+      15_000,
+      'log child',
+    ).finally(() => child.kill('SIGKILL'));
+    assert.equal(code, 0, out);
+    assert.match(out, /connected to broker/);
+    assert.match(out, /guest:\*\*\*@127\.0\.0\.1/);
+    assert.doesNotMatch(out, /guest:guest/);
   });
 
   it('reports the outage: in-flight calls fail, events fire, service resumes', async () => {

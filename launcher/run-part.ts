@@ -1,8 +1,8 @@
 import { runClusterManager } from '../cluster-manager/main.js';
 import { PURPOSES, type Purpose } from '../cluster-manager/protocol.js';
-import { createBus } from '../common/rpc/create-bus.js';
 import type { RpcBus } from '../common/rpc/rpc-bus.js';
 import type { MediaspreadConfig } from './config-schema.js';
+import { connectBus } from './connect-bus.js';
 import { UsageError } from './parse-args.js';
 import type { RunningPart } from './running-part.js';
 import { startAgent } from './start-agent.js';
@@ -29,7 +29,7 @@ export async function runPart(
   if (purpose === undefined && part !== 'cluster-manager' && part !== 'management-api') {
     throw new UsageError(`unknown part '${part}'`);
   }
-  const bus = await createBus(config.rpc);
+  const bus = await connectBus(config.rpc, config.rpc.connectWaitMs);
   const withBus = (running: RunningPart): RunningPart => ({
     ...running,
     stop: async () => {

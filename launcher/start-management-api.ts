@@ -5,6 +5,7 @@ import type { RpcBus } from '../common/rpc/rpc-bus.js';
 import { loadOrCreateLocalSecret } from '../common/store/local-secret.js';
 import { openStore } from '../common/store/open-store.js';
 import { runManagementApi } from '../management-api/main.js';
+import { serveRoomConfig } from '../management-api/room-config-rpc.js';
 import { ServicesRepository } from '../management-api/services-repository.js';
 import type { MediaspreadConfig } from './config-schema.js';
 import type { RunningPart } from './running-part.js';
@@ -40,6 +41,7 @@ export async function startManagementApi(
     }
     const tokens = new TokenService({ store, key: tokenKey });
     const verifier = await serveTokenVerifier(bus, tokens);
+    const roomConfig = await serveRoomConfig(bus, store);
     const api = await runManagementApi({ bus, store, tokens, config: config.managementApi });
     return {
       name: 'management-api',
@@ -47,6 +49,7 @@ export async function startManagementApi(
       stop: async () => {
         await api.close();
         await verifier.close();
+        await roomConfig.close();
         await store.close();
       },
     };

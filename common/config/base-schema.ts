@@ -16,6 +16,8 @@ export const rpcSchema = z
       .url({ message: 'expected an amqp:// URL' })
       .default('amqp://guest:guest@127.0.0.1:5672'),
     defaultTimeoutMs: z.number().int().positive().default(5000),
+    /** Cluster mode: how long a starting process waits for the broker before giving up. */
+    connectWaitMs: z.number().int().min(0).default(60_000),
   })
   .strict();
 

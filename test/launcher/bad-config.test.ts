@@ -76,3 +76,19 @@ describe('launcher: bad configuration files', () => {
     assert.match(proc.output(), /unknown part 'nonsense'/);
   });
 });
+
+describe('launcher: cluster mode without a broker', () => {
+  it('waits rpc.connectWaitMs for the broker, then exits 1 with the reason', async () => {
+    const file = writeTempConfig(
+      '[rpc]\ntransport = "amqp"\namqpUrl = "amqp://u:secretpw@127.0.0.1:1"\nconnectWaitMs = 1200\n',
+    );
+    const started = Date.now();
+    const proc = startCli(['start', 'cluster-manager', '--config', file]);
+    const { code } = await proc.exited;
+    assert.equal(code, 1);
+    assert.ok(Date.now() - started >= 1000, 'it retried before giving up');
+    assert.match(proc.output(), /ECONNREFUSED/);
+    assert.match(proc.output(), /RPC broker not reachable yet/);
+    assert.doesNotMatch(proc.output(), /secretpw/, 'the broker password is never printed');
+  });
+});

@@ -8,6 +8,7 @@ import type { ClusterManager } from '../../cluster-manager/cluster-manager-servi
 import { clusterManagerSchema } from '../../cluster-manager/config.js';
 import { runClusterManager } from '../../cluster-manager/main.js';
 import { CLUSTER_MANAGER_ID, type ScheduleResult } from '../../cluster-manager/protocol.js';
+import { rpcSchema } from '../../common/config/base-schema.js';
 import { LocalBus } from '../../common/rpc/local-bus.js';
 import { waitUntil } from '../support/wait-until.js';
 
@@ -40,7 +41,7 @@ describe('agent and its node processes (all-in-one bus)', () => {
         load: { intervalMs: 200 },
       }),
       bus,
-      nodeRpc: { transport: 'local', amqpUrl: 'amqp://127.0.0.1', defaultTimeoutMs: 3000 },
+      nodeRpc: rpcSchema.parse({ transport: 'local', defaultTimeoutMs: 3000 }),
       attachChild: (child) => {
         if (child.pid) pids.add(child.pid);
         bus.attachChild(child);

@@ -35,10 +35,18 @@ start)
   bash scripts/setup.sh
   mkdir -p "$DIR/rabbit"
   if [[ -s $PIDS ]]; then echo "already running (see $PIDS); run '$0 stop' first" >&2; exit 1; fi
+  if ss -ltn "sport = :$AMQP_PORT" | grep -q LISTEN; then
+    echo "port $AMQP_PORT is in use; set MEDIASPREAD_AMQP_PORT to a free one" >&2; exit 1
+  fi
   rabbit_env
   "$RABBIT_BIN/rabbitmq-server" >"$DIR/rabbit.log" 2>&1 &
   echo "$! rabbitmq" >>"$PIDS"
-  "$RABBIT_BIN/rabbitmqctl" -q wait --timeout 60 "$RABBITMQ_PID_FILE"
+  if ! "$RABBIT_BIN/rabbitmqctl" -q wait --timeout 60 "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
+    echo "RabbitMQ did not start; the end of $DIR/rabbit.log:" >&2
+    tail -5 "$DIR/rabbit.log" >&2
+    "$0" stop >/dev/null
+    exit 1
+  fi
   echo "RabbitMQ ready on 127.0.0.1:$AMQP_PORT"
   secret=$(head -c 32 /dev/urandom | base64)
   cat >"$DIR/mediaspread.toml" <<TOML

@@ -10,6 +10,13 @@ const SECRET_KEYS = ['key', 'secret', 'password', 'token', 'serviceKey', 'author
 const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 let root: Logger | undefined;
+/**
+ * Children created so far. pino children copy their parent's level when created, and modules
+ * create theirs at import time, before the launcher has read the configured level: a later
+ * configureLogging must reach them too. Weak, so per-instance children can be collected.
+ */
+const children = new Set<WeakRef<Logger>>();
+const forget = new FinalizationRegistry<WeakRef<Logger>>((ref) => children.delete(ref));
 
 export interface LoggingOptions {
   level?: string;
@@ -18,7 +25,16 @@ export interface LoggingOptions {
 }
 
 export function configureLogging(options: LoggingOptions = {}): Logger {
-  const level = options.level ?? process.env.MEDIASPREAD_LOG_LEVEL ?? 'info';
+  const level = validLevel(options.level) ?? validLevel(process.env.MEDIASPREAD_LOG_LEVEL) ?? 'info';
+  if (root && options.destination === undefined) {
+    root.level = level;
+    for (const ref of children) {
+      const child = ref.deref();
+      if (child) child.level = level;
+      else children.delete(ref);
+    }
+    return root;
+  }
   root = pino(
     {
       level,
@@ -30,11 +46,21 @@ export function configureLogging(options: LoggingOptions = {}): Logger {
   return root;
 }
 
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+function validLevel(level: string | undefined): string | undefined {
+  return level !== undefined && LEVELS.has(level) ? level : undefined;
+}
+
 function rootLogger(): Logger {
   return root ?? configureLogging();
 }
 
 /** One child logger per module, named after it. */
 export function createLogger(module: string, bindings: Record<string, unknown> = {}): Logger {
-  return rootLogger().child({ module, ...bindings });
+  const child = rootLogger().child({ module, ...bindings });
+  const ref = new WeakRef(child);
+  children.add(ref);
+  forget.register(child, ref);
+  return child;
 }

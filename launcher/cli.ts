@@ -15,8 +15,8 @@ import type { RunningPart } from './running-part.js';
 const USAGE = `usage:
   mediaspread all-in-one [--config FILE]          every part in one process tree, embedded defaults
   mediaspread start PART --config FILE [--bare]   one part in cluster mode (RabbitMQ)
-        PART: cluster-manager | management-api | <purpose>-agent
-              (purposes: portal conference webrtc streaming recording audio video quic sip analytics)
+        PART: cluster-manager | management-api | portal | <purpose>-agent
+              (purposes: conference webrtc streaming recording audio video quic sip analytics)
         --bare: start an agent whose nodes serve only base methods (purpose not implemented yet)
   mediaspread admin ...                           room/service/token operations (see 'mediaspread admin help')
   mediaspread help`;
@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   if (file === true) throw new UsageError('--config needs a file');
   const config = readConfig(file);
   // MEDIASPREAD_LOG_LEVEL wins over the file so that one variable quiets every process of a test.
-  configureLogging({ level: process.env.MEDIASPREAD_LOG_LEVEL ?? config.log.level });
+  configureLogging({ level: process.env.MEDIASPREAD_LOG_LEVEL || config.log.level });
   let parts: RunningPart[];
   if (command === 'all-in-one') parts = await runAllInOne(config);
   else if (command === 'start') {

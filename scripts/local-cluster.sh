@@ -10,12 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${MEDIASPREAD_CLUSTER_DIR:-$PWD/.tmp/local-cluster}
 AMQP_PORT=${MEDIASPREAD_AMQP_PORT:-5672}
+# Our own epmd on its own port, so that stop can end it by pid without touching others'.
+EPMD_PORT=${MEDIASPREAD_EPMD_PORT:-$((AMQP_PORT + 1000))}
 PIDS=$DIR/pids
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 
 rabbit_env() {
   export HOME=$DIR/rabbit RABBITMQ_NODENAME=rabbit@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
-  export RABBITMQ_NODE_PORT=$AMQP_PORT ERL_EPMD_ADDRESS=127.0.0.1
+  export RABBITMQ_NODE_PORT=$AMQP_PORT ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=$EPMD_PORT
+  export RABBITMQ_DIST_PORT=$((AMQP_PORT + 20000))
   export RABBITMQ_MNESIA_BASE=$DIR/rabbit/mnesia RABBITMQ_LOG_BASE=$DIR/rabbit/log
   export RABBITMQ_PID_FILE=$DIR/rabbit/rabbit.pid
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
@@ -32,13 +35,16 @@ cmd=${1:-start}
 case $cmd in
 start)
   bare=${2:-}
-  bash scripts/setup.sh
+  # Tests run it from an already built tree (MEDIASPREAD_SKIP_SETUP=1).
+  [[ ${MEDIASPREAD_SKIP_SETUP:-} == 1 ]] || bash scripts/setup.sh
   mkdir -p "$DIR/rabbit"
   if [[ -s $PIDS ]]; then echo "already running (see $PIDS); run '$0 stop' first" >&2; exit 1; fi
   if ss -ltn "sport = :$AMQP_PORT" | grep -q LISTEN; then
     echo "port $AMQP_PORT is in use; set MEDIASPREAD_AMQP_PORT to a free one" >&2; exit 1
   fi
   rabbit_env
+  epmd -port "$EPMD_PORT" -address 127.0.0.1 &
+  echo "$! epmd" >>"$PIDS"
   "$RABBIT_BIN/rabbitmq-server" >"$DIR/rabbit.log" 2>&1 &
   echo "$! rabbitmq" >>"$PIDS"
   if ! "$RABBIT_BIN/rabbitmqctl" -q wait --timeout 60 "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
@@ -61,9 +67,10 @@ TOML
   chmod 600 "$DIR/mediaspread.toml"
   start_part cluster-manager-1 start cluster-manager
   start_part cluster-manager-2 start cluster-manager
-  if node -e "import('./dist/management-api/main.js').then(()=>process.exit(0),()=>process.exit(1))" 2>/dev/null; then
-    start_part management-api start management-api
-  fi
+  # The super service is created before the API opens the store (the embedded store has one
+  # owner at a time); its key is printed here once.
+  node dist/launcher/cli.js admin init --config "$DIR/mediaspread.toml" || true
+  start_part management-api start management-api
   for purpose in conference webrtc streaming recording audio video; do
     if [[ $bare == --bare ]]; then start_part "$purpose-agent" start "$purpose-agent" --bare
     elif node --input-type=module -e "import {hasNodeRole} from './dist/agents/node-roles.js'; process.exit(hasNodeRole('$purpose')?0:1)"; then
@@ -75,7 +82,7 @@ stop)
   [[ -f $PIDS ]] || { echo "nothing running"; exit 0; }
   # Parts first (reverse start order), RabbitMQ last.
   tac "$PIDS" | while read -r pid name; do
-    [[ $name == rabbitmq ]] && continue
+    [[ $name == rabbitmq || $name == epmd ]] && continue
     kill -TERM "$pid" 2>/dev/null && echo "stopping $name ($pid)" || true
   done
   sleep 2
@@ -83,7 +90,7 @@ stop)
   "$RABBIT_BIN/rabbitmqctl" -q -n rabbit@localhost shutdown 2>/dev/null || true
   while read -r pid name; do kill -KILL "$pid" 2>/dev/null || true; done <"$PIDS"
   rm -f "$PIDS"
-  echo "stopped (epmd, shared by Erlang programs, is left running)"
+  echo "stopped"
   ;;
 status)
   [[ -f $PIDS ]] || { echo "nothing running"; exit 0; }

@@ -5,6 +5,8 @@ import { PURPOSES } from '../cluster-manager/protocol.js';
 import { clusterSchema, logSchema, rpcSchema } from '../common/config/base-schema.js';
 import { storeSchema } from '../common/store/store-config.js';
 import { managementApiSchema } from '../management-api/config.js';
+import { portalSchema } from '../portal/config.js';
+import { demoSchema } from './demo-server.js';
 
 /** An agent's section: `[agents.<purpose>]`; the purpose comes from the key. */
 export const agentSectionSchema = agentSchema.omit({ purpose: true });
@@ -27,7 +29,9 @@ export const mediaspreadConfigSchema = z
     store: storeSchema.prefault({}),
     clusterManager: clusterManagerSchema.prefault({}),
     managementApi: managementApiSchema.prefault({}),
+    portal: portalSchema.prefault({}),
     agents: agentsSchema.prefault({}),
+    demo: demoSchema.prefault({}),
   })
   .strict();
 

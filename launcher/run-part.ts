@@ -7,6 +7,7 @@ import { UsageError } from './parse-args.js';
 import type { RunningPart } from './running-part.js';
 import { startAgent } from './start-agent.js';
 import { startManagementApi } from './start-management-api.js';
+import { startPortal } from './start-portal.js';
 
 export interface RunPartOptions {
   bare?: boolean;
@@ -23,10 +24,12 @@ export async function runPart(
       `cluster mode needs rpc.transport = "amqp" (got "${config.rpc.transport}"); use all-in-one for one machine`,
     );
   }
+  // The portal is a worker without nodes: `portal` (or `portal-agent`) runs the portal itself.
+  if (part === 'portal-agent') return runPart('portal', config, options);
   const purpose = part.endsWith('-agent') ? part.slice(0, -'-agent'.length) : undefined;
   if (purpose !== undefined && !PURPOSES.includes(purpose as Purpose))
     throw new UsageError(`unknown part '${part}'`);
-  if (purpose === undefined && part !== 'cluster-manager' && part !== 'management-api') {
+  if (purpose === undefined && part !== 'cluster-manager' && part !== 'management-api' && part !== 'portal') {
     throw new UsageError(`unknown part '${part}'`);
   }
   const bus = await connectBus(config.rpc, config.rpc.connectWaitMs);
@@ -49,6 +52,7 @@ export async function runPart(
       return withBus(running);
     }
     if (part === 'cluster-manager') return withBus(await startClusterManager(bus, config));
+    if (part === 'portal') return withBus(await startPortal(bus, config));
     return withBus(await startManagementApi(bus, config));
   } catch (err) {
     await bus.close().catch(() => undefined);

@@ -16,7 +16,17 @@ export interface StartAgentOptions {
   attachChild?: (child: ChildProcess) => void;
   /** Allow an agent whose nodes have no media role yet (cluster plumbing tests). */
   bare?: boolean;
+  /** maxLoad when the config has no section for this agent. */
+  defaultMaxLoad?: number;
 }
+
+/**
+ * Defaults for a purpose whose section is absent from the configuration: one conference node
+ * holds many rooms (a room controller is light), unlike media nodes (one job each).
+ */
+const SECTION_DEFAULTS: Partial<Record<Purpose, Record<string, unknown>>> = {
+  conference: { nodes: { maxTasksPerNode: 50 } },
+};
 
 export async function startAgent(options: StartAgentOptions): Promise<RunningPart & { agent: Agent }> {
   const { purpose } = options;
@@ -25,7 +35,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningPar
       `the ${purpose} agent's node role is not implemented yet; pass --bare to run an agent whose nodes serve only the base methods`,
     );
   }
-  const section = options.config.agents[purpose] ?? agentSectionSchema.parse({});
+  const section = options.config.agents[purpose] ?? agentSectionSchema.parse(SECTION_DEFAULTS[purpose] ?? {});
   const agent = new Agent({
     config: { ...section, purpose },
     bus: options.bus,

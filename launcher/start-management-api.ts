@@ -25,19 +25,18 @@ export async function startManagementApi(
   bus: RpcBus,
   config: MediaspreadConfig,
   options: StartManagementApiOptions = {},
-): Promise<RunningPart> {
+): Promise<RunningPart & { url: string; superService?: { id: string; key: string } }> {
   const tokenKey = resolveTokenKey(config);
   const store = await openStore(config.store);
   try {
-    if (options.createSuperService) {
-      const services = new ServicesRepository(store);
-      if (!(await services.findSuper())) {
-        const created = await services.create({ name: 'superService', isSuper: true });
-        (options.print ?? ((t: string) => process.stdout.write(t)))(
-          'First start: super service created. Keep the key safe, it is not shown again:\n' +
-            `  MEDIASPREAD_SERVICE_ID=${created._id}\n  MEDIASPREAD_SERVICE_KEY=${created.key}\n`,
-        );
-      }
+    const services = new ServicesRepository(store);
+    let superService = await services.findSuper();
+    if (options.createSuperService && !superService) {
+      superService = await services.create({ name: 'superService', isSuper: true });
+      (options.print ?? ((t: string) => process.stdout.write(t)))(
+        'First start: super service created. Keep the key safe, it is not shown again:\n' +
+          `  MEDIASPREAD_SERVICE_ID=${superService._id}\n  MEDIASPREAD_SERVICE_KEY=${superService.key}\n`,
+      );
     }
     const tokens = new TokenService({ store, key: tokenKey });
     const verifier = await serveTokenVerifier(bus, tokens);
@@ -45,6 +44,8 @@ export async function startManagementApi(
     const api = await runManagementApi({ bus, store, tokens, config: config.managementApi });
     return {
       name: 'management-api',
+      url: api.url,
+      ...(superService ? { superService: { id: superService._id, key: superService.key } } : {}),
       urls: { 'REST API': `${api.url}/v1`, 'OpenAPI document': `${api.url}/v1/openapi.json` },
       stop: async () => {
         await api.close();

@@ -50,11 +50,26 @@ else
   say "npm packages up to date"
 fi
 
-if [[ -f native/binding.gyp ]]; then
+# Rebuilt when a source is newer than the addon or node changed (its ABI).
+addon=$(ls native/build/Release/*.node 2>/dev/null | head -1 || true)
+built_for=$(cat native/build/node-version 2>/dev/null || true)
+if [[ -f native/binding.gyp && -n $addon && $built_for == "$(node --version)" &&
+  -z $(find native/src native/binding.gyp -newer "$addon" 2>/dev/null) ]]; then
+  say "native addon up to date"
+elif [[ -f native/binding.gyp ]]; then
   say "building the native addon"
-  (cd native && npx --no-install node-gyp rebuild --silent >/dev/null)
+  # Build against the running node's own headers when it ships them (Debian's nodejs and the
+  # official tarballs do): node-gyp would otherwise download them, and there may be no internet.
+  node_prefix="$(dirname "$(dirname "$(command -v node)")")"
+  gyp_args=()
+  if [[ -f "$node_prefix/include/node/node_api.h" ]]; then gyp_args+=("--nodedir=$node_prefix"); fi
+  (cd native && npx --no-install node-gyp rebuild "${gyp_args[@]}" --silent >/dev/null)
+  node --version >native/build/node-version
 fi
 
 say "compiling TypeScript"
 npx --no-install tsc -p tsconfig.json
+
+say "building the browser SDK and demo page (client/dist)"
+node client/build.mjs
 say "done"

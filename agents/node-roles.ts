@@ -20,7 +20,12 @@ export type NodeRoleFactory = (ctx: NodeContext) => Promise<NodeRole>;
  * A purpose without an entry runs bare nodes (base methods only); the launcher refuses to
  * start such agents unless asked for bare nodes explicitly.
  */
-const roles: Partial<Record<Purpose, () => Promise<NodeRoleFactory>>> = {};
+const roles: Partial<Record<Purpose, () => Promise<NodeRoleFactory>>> = {
+  conference: () => import('../conference/node-role.js').then((m) => m.createConferenceRole),
+  webrtc: () => import('./webrtc/node-role.js').then((m) => m.default),
+  streaming: () => import('./streaming/node-role.js').then((m) => m.default),
+  recording: () => import('./recording/node-role.js').then((m) => m.default),
+};
 
 export function hasNodeRole(purpose: Purpose): boolean {
   return roles[purpose] !== undefined;

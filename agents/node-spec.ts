@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { PURPOSES } from '../cluster-manager/protocol.js';
 import { rpcSchema } from '../common/config/base-schema.js';
 
+/**
+ * The configuration file the agent was started with: nodes read their role's sections from it
+ * (plus MEDIASPREAD__… overrides, which they inherit).
+ */
+export const NODE_CONFIG_FILE_ENV = 'MEDIASPREAD_CONFIG_FILE';
+
 /** Environment variable through which an agent tells a node process who it is. */
 export const NODE_SPEC_ENV = 'MEDIASPREAD_NODE_SPEC';
 

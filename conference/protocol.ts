@@ -80,7 +80,10 @@ export type TransportProgress =
 export type SessionProgress =
   | {
       type: 'ready';
-      /** Publications: what the node saw in the offer (codecs, rids, resolution…). */
+      /**
+       * Publications: what the node saw in the offer (codecs, rids, resolution…): PublicationMedia
+       * of agents/webrtc/protocol.ts, read leniently by conference/stream-info.ts.
+       */
       media?: unknown;
     }
   | { type: 'failed'; reason: string }

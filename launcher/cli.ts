@@ -4,6 +4,8 @@
  * cluster mode, and admin operations. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or
  * configuration (with a message naming what is wrong, never a stack trace).
  */
+import { resolve } from 'node:path';
+import { NODE_CONFIG_FILE_ENV } from '../agents/node-spec.js';
 import { ConfigError } from '../common/config/config-error.js';
 import { configureLogging, createLogger } from '../common/logger.js';
 import { runAllInOne } from './all-in-one.js';
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
   const file = args.options.get('config');
   if (file === true) throw new UsageError('--config needs a file');
   const config = readConfig(file);
+  // Worker nodes read their role's sections ([webrtc], [cluster]…) from the same file.
+  if (file) process.env[NODE_CONFIG_FILE_ENV] = resolve(file);
   // MEDIASPREAD_LOG_LEVEL wins over the file so that one variable quiets every process of a test.
   configureLogging({ level: process.env.MEDIASPREAD_LOG_LEVEL || config.log.level });
   let parts: RunningPart[];

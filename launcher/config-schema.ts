@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { agentSchema } from '../agents/config.js';
+import { recordingSchema } from '../agents/recording/recording-config.js';
+import { streamingSchema } from '../agents/streaming/streaming-config.js';
+import { webrtcSchema } from '../agents/webrtc/webrtc-config.js';
 import { clusterManagerSchema } from '../cluster-manager/config.js';
 import { PURPOSES } from '../cluster-manager/protocol.js';
 import { clusterSchema, logSchema, rpcSchema } from '../common/config/base-schema.js';
@@ -32,6 +35,9 @@ export const mediaspreadConfigSchema = z
     portal: portalSchema.prefault({}),
     agents: agentsSchema.prefault({}),
     demo: demoSchema.prefault({}),
+    webrtc: webrtcSchema.prefault({}),
+    streaming: streamingSchema.prefault({}),
+    recording: recordingSchema.prefault({}),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import { runClusterManager } from '../cluster-manager/main.js';
 import { PURPOSES, type Purpose } from '../cluster-manager/protocol.js';
+import { ConfigError } from '../common/config/config-error.js';
 import type { RpcBus } from '../common/rpc/rpc-bus.js';
 import type { MediaspreadConfig } from './config-schema.js';
 import { connectBus } from './connect-bus.js';
@@ -31,6 +32,12 @@ export async function runPart(
     throw new UsageError(`unknown part '${part}'`);
   if (purpose === undefined && part !== 'cluster-manager' && part !== 'management-api' && part !== 'portal') {
     throw new UsageError(`unknown part '${part}'`);
+  }
+  if (purpose !== undefined && !config.cluster.secret) {
+    // Media nodes on different machines authenticate internal links with it.
+    throw new ConfigError('cluster mode', [
+      { field: 'cluster.secret', message: 'required for agents in cluster mode (the same on every machine)' },
+    ]);
   }
   const bus = await connectBus(config.rpc, config.rpc.connectWaitMs);
   const withBus = (running: RunningPart): RunningPart => ({

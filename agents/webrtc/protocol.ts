@@ -46,6 +46,11 @@ export interface SubscribeTrack {
   from: string;
   /** Simulcast: the rid layer wanted, when the publication has layers. */
   rid?: string;
+  /**
+   * The source's codec ('vp8', 'h264', 'opus'…) when the conference knows it (StreamInfo
+   * format): the answer then offers only that codec. Local publications are looked up.
+   */
+  codec?: string;
   parameters?: {
     resolution?: { width: number; height: number };
     framerate?: number;
@@ -67,4 +72,42 @@ export interface TransportStats {
     rttMs?: number;
     frames: number;
   }[];
+}
+
+/**
+ * Names under which a webrtc (or any media) node serves the media primitives of
+ * common/media/media-primitive-handlers.ts (added by the conference engineer; the conference calls
+ * these names), so that they do not clash with the webrtc
+ * methods `publish`/`subscribe` (transport sessions). Arguments as in docs/internal-links.md.
+ */
+export const MEDIA_PRIMITIVE_METHODS = {
+  publish: 'publishInternal',
+  unpublish: 'unpublishInternal',
+  subscribe: 'subscribeInternal',
+  unsubscribe: 'unsubscribeInternal',
+  linkup: 'linkup',
+  cutoff: 'cutoff',
+  getLinkAddress: 'getLinkAddress',
+} as const;
+
+/**
+ * What a publication carries, reported as `media` of onSessionProgress ('ready' and
+ * 'media-update'). One entry per m-line; simulcast video lists its rids (in offer order; the
+ * first rid is what stream `sessionId` carries, each rid is also stream `sessionId:rid`).
+ */
+export interface PublicationMedia {
+  tracks: {
+    type: 'audio' | 'video';
+    mid: string;
+    source?: string;
+    format: { codec: string; sampleRate?: number; channelNum?: number; profile?: string };
+    rids?: string[];
+    /** Per layer (or '' without simulcast) once a keyframe showed it. */
+    resolutions?: Record<string, { width: number; height: number }>;
+  }[];
+}
+
+/** Router stream id of one simulcast layer of a publication. */
+export function layerStreamId(sessionId: string, rid: string): string {
+  return `${sessionId}:${rid}`;
 }

@@ -69,7 +69,7 @@ describe('agent and its node processes (all-in-one bus)', () => {
       assert.equal(await bus.call(n.id, 'ping', []), 'pong');
       const info = await bus.call<{ pid: number; role: string }>(n.id, 'info', []);
       assert.equal(info.pid, n.pid);
-      assert.equal(info.role, 'bare');
+      assert.equal(info.role, 'webrtc'); // webrtc nodes run their role (agents/webrtc)
     }
   });
 

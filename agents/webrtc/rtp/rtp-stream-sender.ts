@@ -63,6 +63,14 @@ export class RtpStreamSender {
 
   /** Packetizes one frame. `sourceId` names where the frame comes from; a change rebases timestamps. */
   packetizeFrame(frame: OutgoingFrame, sourceId = ''): RtpPacket[] {
+    return this.sendPayloads(frame, this.packetizer.packetize(frame.payload, this.maxPayloadSize), sourceId);
+  }
+
+  /**
+   * Like packetizeFrame for payloads packetized once elsewhere (an SFU shares one packetization
+   * of a frame among its subscribers): only SSRC, sequence numbers and timestamps are per stream.
+   */
+  sendPayloads(frame: OutgoingFrame, payloads: readonly Uint8Array[], sourceId = ''): RtpPacket[] {
     const now = this.now();
     if (sourceId !== this.source) {
       // Continue from the last timestamp sent, advanced by the wall time since (at least 1 tick).
@@ -75,7 +83,6 @@ export class RtpStreamSender {
     const timestamp = (((frame.timestamp + this.tsOffset) % 2 ** 32) + 2 ** 32) % 2 ** 32;
     this.lastTs = timestamp;
     this.lastSentAt = now;
-    const payloads = this.packetizer.packetize(frame.payload, this.maxPayloadSize);
     const packets: RtpPacket[] = new Array(payloads.length);
     for (let i = 0; i < payloads.length; i++) {
       packets[i] = {

@@ -1,0 +1,143 @@
+import type { NodeRequest } from '../agents/protocol.js';
+import {
+  MEDIA_PRIMITIVE_METHODS,
+  type PublishTrack,
+  type SubscribeTrack,
+} from '../agents/webrtc/protocol.js';
+import { CLUSTER_MANAGER_ID, type ScheduleResult } from '../cluster-manager/protocol.js';
+import { createLogger } from '../common/logger.js';
+import type { RpcBus } from '../common/rpc/rpc-bus.js';
+
+const log = createLogger('conference.media-client');
+
+/** Where a transport lives: the webrtc agent (worker) and its node. */
+export interface Locality {
+  agentId: string;
+  nodeId: string;
+}
+
+export interface LinkAddress {
+  nodeId: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * The RPC calls a room controller makes towards the cluster manager, webrtc agents and webrtc
+ * nodes (agents/webrtc/protocol.ts, media primitives). One place for method names and timeouts.
+ */
+export class MediaClient {
+  constructor(
+    private readonly bus: RpcBus,
+    private readonly roomId: string,
+    /** This conference node's RPC id: webrtc nodes report progress to it. */
+    private readonly controllerId: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private call<T>(target: string, method: string, args: unknown[]): Promise<T> {
+    return this.bus.call<T>(target, method, args, { timeoutMs: this.timeoutMs });
+  }
+
+  /** Schedules a webrtc worker for the transport (task = transport id) and gets its node. */
+  async placeTransport(
+    transportId: string,
+    preference: { isp?: string; region?: string },
+  ): Promise<Locality> {
+    const scheduled = await this.call<ScheduleResult>(CLUSTER_MANAGER_ID, 'schedule', [
+      'webrtc',
+      transportId,
+      preference,
+    ]);
+    const request: NodeRequest = { task: transportId, room: this.roomId };
+    const nodeId = await this.call<string>(scheduled.id, 'getNode', [request]);
+    return { agentId: scheduled.id, nodeId };
+  }
+
+  createTransport(loc: Locality, transportId: string, owner: string): Promise<unknown> {
+    return this.call(loc.nodeId, 'createTransport', [
+      transportId,
+      { room: this.roomId, owner, controller: this.controllerId },
+    ]);
+  }
+
+  /** Best effort: the transport's node, agent and schedule entry are freed. */
+  async releaseTransport(loc: Locality, transportId: string, nodeAlive: boolean): Promise<void> {
+    const quietly = (p: Promise<unknown>, what: string) =>
+      p.catch((err: unknown) => log.debug({ err, transportId, what }, 'transport release step failed'));
+    await Promise.all([
+      nodeAlive
+        ? quietly(this.call(loc.nodeId, 'destroyTransport', [transportId]), 'destroyTransport')
+        : undefined,
+      nodeAlive
+        ? quietly(this.call(loc.agentId, 'recycleNode', [loc.nodeId, transportId]), 'recycleNode')
+        : undefined,
+      quietly(this.call(CLUSTER_MANAGER_ID, 'unschedule', [loc.agentId, transportId]), 'unschedule'),
+    ]);
+  }
+
+  signal(loc: Locality, transportId: string, signaling: unknown): Promise<unknown> {
+    return this.call(loc.nodeId, 'onTransportSignaling', [transportId, signaling]);
+  }
+
+  publish(loc: Locality, transportId: string, sessionId: string, tracks: PublishTrack[]): Promise<unknown> {
+    return this.call(loc.nodeId, 'publish', [transportId, sessionId, tracks]);
+  }
+
+  unpublish(loc: Locality, transportId: string, sessionId: string): Promise<unknown> {
+    return this.call(loc.nodeId, 'unpublish', [transportId, sessionId]);
+  }
+
+  subscribe(
+    loc: Locality,
+    transportId: string,
+    sessionId: string,
+    tracks: SubscribeTrack[],
+  ): Promise<unknown> {
+    return this.call(loc.nodeId, 'subscribe', [transportId, sessionId, tracks]);
+  }
+
+  unsubscribe(loc: Locality, transportId: string, sessionId: string): Promise<unknown> {
+    return this.call(loc.nodeId, 'unsubscribe', [transportId, sessionId]);
+  }
+
+  mute(nodeId: string, sessionId: string, kind: 'audio' | 'video' | 'av', muted: boolean): Promise<unknown> {
+    return this.call(nodeId, 'mute', [sessionId, kind, muted]);
+  }
+
+  setLayer(
+    nodeId: string,
+    sessionId: string,
+    spec: { rid?: string; resolution?: { width: number; height: number }; bitrate?: number },
+  ): Promise<unknown> {
+    return this.call(nodeId, 'setLayer', [sessionId, spec]);
+  }
+
+  async getLinkAddress(nodeId: string): Promise<LinkAddress> {
+    const address = await this.call<LinkAddress | null>(nodeId, MEDIA_PRIMITIVE_METHODS.getLinkAddress, []);
+    if (!address) throw new Error(`node ${nodeId} accepts no internal links`);
+    return address;
+  }
+
+  /** Destination side of an internal link: the stream arrives from `fromNode`. */
+  acceptLinkedStream(destNode: string, streamId: string, fromNode: string): Promise<unknown> {
+    return this.call(destNode, MEDIA_PRIMITIVE_METHODS.publish, [streamId, { type: 'internal', fromNode }]);
+  }
+
+  dropLinkedStream(destNode: string, streamId: string): Promise<unknown> {
+    return this.call(destNode, MEDIA_PRIMITIVE_METHODS.unpublish, [streamId]);
+  }
+
+  /** Source side: a link subscription towards `toNode`, linked up to the stream. */
+  async sendStream(srcNode: string, linkSubId: string, streamId: string, to: LinkAddress): Promise<void> {
+    await this.call(srcNode, MEDIA_PRIMITIVE_METHODS.subscribe, [
+      linkSubId,
+      { type: 'internal', toNode: to.nodeId, address: { host: to.host, port: to.port } },
+    ]);
+    await this.call(srcNode, MEDIA_PRIMITIVE_METHODS.linkup, [linkSubId, streamId]);
+  }
+
+  stopSending(srcNode: string, linkSubId: string): Promise<unknown> {
+    return this.call(srcNode, MEDIA_PRIMITIVE_METHODS.unsubscribe, [linkSubId]);
+  }
+}

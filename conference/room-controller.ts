@@ -1,0 +1,907 @@
+import type { PublishTrack, SubscribeTrack } from '../agents/webrtc/protocol.js';
+import {
+  NotFoundError,
+  NotImplementedError,
+  PermissionDeniedError,
+  ValidationError,
+} from '../common/errors.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import type { RpcBus } from '../common/rpc/rpc-bus.js';
+import { validate } from '../management-api/validate.js';
+import type { PortalEvent } from '../portal/protocol.js';
+import { InputLimitError, MediaSetupError, RoomFullError } from './errors.js';
+import { bitrateKbps, pickLayer, routerStreamsOf, sourceCodec, toNodeParameters } from './layer-selection.js';
+import { type Locality, MediaClient } from './media-client.js';
+import { applyPermissionPatches, type MediaKind, permissionOfRole, requirePermitted } from './permissions.js';
+import type { JoinResult, ParticipantJoin, SessionProgress, TransportProgress } from './protocol.js';
+import {
+  participantJoinSchema,
+  publishOptionsSchema,
+  streamControlSchema,
+  streamPatchesSchema,
+  subscribeOptionsSchema,
+  subscriptionControlSchema,
+  type VideoParameters,
+} from './request-schemas.js';
+import { parseRoomConfig, type RoomConfig } from './room-config.js';
+import type {
+  MediaStatus,
+  Participant,
+  Publication,
+  SubscribedTrack,
+  Subscription,
+  Transport,
+} from './room-state.js';
+import {
+  buildTracks,
+  type ForwardStreamInfo,
+  type MediaReport,
+  mediaReportSchema,
+  unacceptableFormat,
+} from './stream-info.js';
+import { StreamLinks } from './stream-links.js';
+import { Transports } from './transports.js';
+
+export interface RoomControllerOptions {
+  bus: RpcBus;
+  roomId: string;
+  /** This conference node's RPC id (webrtc nodes report to it). */
+  selfId: string;
+  config: RoomConfig;
+  /** Timeout of calls to the cluster manager, agents and webrtc nodes. */
+  timeoutMs: number;
+  /** Called once when the last participant left or the room was destroyed. */
+  onEmpty: () => void;
+  /** A publish/subscribe not set up by then fails and is undone (default 4500, under the portal's 5 s). */
+  setupTimeoutMs?: number;
+}
+
+const DEFAULT_SETUP_TIMEOUT_MS = 4500;
+
+const NODE_LOST_REASON = 'media node lost';
+const SOURCE_LOST_REASON = 'Source stream loss';
+
+type Selector = 'audio' | 'video' | 'av';
+const kindsOf = (selector: Selector): MediaKind[] => (selector === 'av' ? ['audio', 'video'] : [selector]);
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * One room: participants and their permissions, forward streams and subscriptions, and the
+ * webrtc media behind them (transports on webrtc nodes, internal links between nodes).
+ * Every event for a client goes through its portal. Methods re-check state after each await:
+ * a participant may leave, or a node die, while an operation is on its way.
+ */
+export class RoomController {
+  readonly roomId: string;
+  private config: RoomConfig;
+  private readonly participants = new Map<string, Participant>();
+  private readonly transports: Transports;
+  private readonly publications = new Map<string, Publication>();
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly links: StreamLinks;
+  private readonly media: MediaClient;
+  private readonly log: Logger;
+  private released = false;
+  private readonly setupTimeoutMs: number;
+
+  constructor(private readonly options: RoomControllerOptions) {
+    this.roomId = options.roomId;
+    this.config = options.config;
+    this.setupTimeoutMs = options.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+    this.media = new MediaClient(options.bus, options.roomId, options.selfId, options.timeoutMs);
+    this.log = createLogger('conference.room', { roomId: options.roomId });
+    this.transports = new Transports(this.media);
+    this.links = new StreamLinks(this.media, (nodeId) => this.transports.nodeAlive(nodeId), this.log);
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  get participantCount(): number {
+    return this.participants.size;
+  }
+
+  // ---- client-facing (portal) ---------------------------------------------------------------
+
+  join(request: unknown): JoinResult {
+    this.requireLive();
+    const p: ParticipantJoin = validate(participantJoinSchema, request, 'participant');
+    const existing = this.participants.get(p.id);
+    if (existing) {
+      // A portal retrying a join it did not see answered gets the same answer.
+      if (existing.portal === p.portal) return this.joinResult(existing);
+      throw new ValidationError(`participant ${p.id} has already joined`);
+    }
+    const limit = this.config.participantLimit;
+    if (limit >= 0 && this.participants.size >= limit) throw new RoomFullError('Room is full');
+    const permission = permissionOfRole(this.config, p.role);
+    if (!permission) throw new PermissionDeniedError(`Invalid role: ${p.role}`);
+    const participant: Participant = {
+      id: p.id,
+      user: p.user,
+      role: p.role,
+      portal: p.portal,
+      preference: p.preference,
+      ...(p.origin !== undefined ? { origin: p.origin } : {}),
+      permission,
+    };
+    this.participants.set(p.id, participant);
+    this.log.info({ participantId: p.id, role: p.role }, 'participant joined');
+    if (this.config.notifying.participantActivities) {
+      this.broadcast('participant', { action: 'join', data: { id: p.id, user: p.user, role: p.role } }, p.id);
+    }
+    return this.joinResult(participant);
+  }
+
+  /** Logout, socket gone for good, or drop: everything the participant had goes. */
+  async leave(participantId: string): Promise<void> {
+    const participant = this.participants.get(participantId);
+    if (!participant) throw new NotFoundError(`participant ${participantId} not found`);
+    // Gone first: nothing below notifies the leaving client.
+    this.participants.delete(participantId);
+    const work: Promise<void>[] = [];
+    for (const sub of [...this.subscriptions.values()]) {
+      if (sub.owner === participantId) work.push(this.removeSubscription(sub));
+    }
+    for (const pub of [...this.publications.values()]) {
+      if (pub.owner === participantId) work.push(this.removePublication(pub));
+    }
+    for (const transport of this.transports.all()) {
+      if (transport.owner === participantId) work.push(this.transports.close(transport));
+    }
+    if (this.config.notifying.participantActivities) {
+      this.broadcast('participant', { action: 'leave', data: participantId });
+    }
+    this.log.info({ participantId }, 'participant left');
+    await Promise.all(work);
+    this.releaseIfEmpty();
+  }
+
+  text(participantId: string, to: unknown, message: unknown): void {
+    this.requireParticipant(participantId);
+    if (typeof to !== 'string' || to === '')
+      throw new ValidationError('text: `to` must be a participant id or all');
+    if (typeof message !== 'string') throw new ValidationError('text: `message` must be a string');
+    if (to === 'all') {
+      this.broadcast('text', { from: participantId, to: 'all', message });
+      return;
+    }
+    if (!this.participants.has(to)) throw new NotFoundError(`Target participant does NOT exist: ${to}`);
+    this.notify(to, 'text', { from: participantId, to: 'me', message });
+  }
+
+  async publish(
+    participantId: string,
+    sessionId: string,
+    options: unknown,
+  ): Promise<{ id: string; transportId: string }> {
+    const participant = this.requireParticipant(participantId);
+    const opts = validate(publishOptionsSchema, options, 'options');
+    const tracks = opts.media.tracks;
+    requirePermitted(participant.permission, 'publish', new Set(tracks.map((t) => t.type)));
+    this.requireNewSession(sessionId);
+    const limit = this.config.inputLimit;
+    if (limit >= 0 && this.publications.size >= limit) throw new InputLimitError('Too many inputs');
+    for (const t of tracks) {
+      const allowed = t.type === 'audio' ? this.config.mediaIn.audio : this.config.mediaIn.video;
+      if (allowed.length === 0) throw new PermissionDeniedError(`${t.type} is forbidden in this room`);
+    }
+    const publication: Publication = {
+      id: sessionId,
+      owner: participantId,
+      transportId: opts.transport.id ?? sessionId,
+      requested: tracks.map((t) => ({ type: t.type, mid: t.mid, ...(t.source ? { source: t.source } : {}) })),
+      attributes: opts.attributes ?? {},
+      sessionReady: false,
+      live: false,
+      report: undefined,
+      status: { audio: 'active', video: 'active' },
+      info: undefined,
+    };
+    // Reserved now: counts against inputLimit and blocks a duplicate id while setting up.
+    this.publications.set(sessionId, publication);
+    const created = opts.transport.id === undefined;
+    let transport: Transport | undefined;
+    const setup = (async () => {
+      transport =
+        opts.transport.id === undefined
+          ? this.transports.open(participant, sessionId)
+          : this.transports.owned(participant.id, opts.transport.id);
+      const loc = await transport.created;
+      this.requireStillThere(
+        this.publications.get(sessionId) === publication && !transport.closed,
+        sessionId,
+      );
+      transport.sessions.add(sessionId);
+      const publishTracks: PublishTrack[] = tracks.map((t) => ({
+        type: t.type,
+        mid: t.mid,
+        ...(t.source ? { source: t.source } : {}),
+      }));
+      await this.media.publish(loc, transport.id, sessionId, publishTracks);
+      this.requireStillThere(this.publications.get(sessionId) === publication, sessionId);
+    })();
+    try {
+      await this.withinDeadline(setup, sessionId);
+    } catch (err) {
+      // Not awaited: the state changes at once, node calls may take their time.
+      void this.abandonSetup(sessionId, publication, transport, created);
+      throw err;
+    }
+    this.log.debug({ participantId, sessionId, transportId: publication.transportId }, 'publication set up');
+    return { id: sessionId, transportId: publication.transportId };
+  }
+
+  async unpublish(participantId: string, sessionId: string): Promise<void> {
+    this.requireParticipant(participantId);
+    const pub = this.publications.get(sessionId);
+    if (!pub) throw new NotFoundError('Stream does NOT exist');
+    if (pub.owner !== participantId) throw new PermissionDeniedError('unauthorized');
+    await this.removePublication(pub);
+  }
+
+  async subscribe(
+    participantId: string,
+    sessionId: string,
+    options: unknown,
+  ): Promise<{ id: string; transportId: string }> {
+    const participant = this.requireParticipant(participantId);
+    const opts = validate(subscribeOptionsSchema, options, 'options');
+    requirePermitted(participant.permission, 'subscribe', new Set(opts.media.tracks.map((t) => t.type)));
+    this.requireNewSession(sessionId);
+    const tracks: SubscribedTrack[] = opts.media.tracks.map((t) => {
+      const source = this.resolveSource(t.from, t.type);
+      const rid =
+        source.rid ??
+        (t.type === 'video' && t.parameters?.resolution
+          ? pickLayer(this.publications.get(source.streamId)?.info, t.parameters.resolution)
+          : undefined);
+      return {
+        type: t.type,
+        mid: t.mid,
+        from: t.from,
+        streamId: source.streamId,
+        ...(rid !== undefined ? { rid } : {}),
+        ...(t.parameters ? { parameters: t.parameters } : {}),
+        status: 'active' as MediaStatus,
+      };
+    });
+    const subscription: Subscription = {
+      id: sessionId,
+      owner: participantId,
+      transportId: opts.transport.id ?? sessionId,
+      tracks,
+      sessionReady: false,
+      announced: false,
+      links: new Set(),
+    };
+    this.subscriptions.set(sessionId, subscription);
+    const created = opts.transport.id === undefined;
+    let transport: Transport | undefined;
+    const setup = (async () => {
+      transport =
+        opts.transport.id === undefined
+          ? this.transports.open(participant, sessionId)
+          : this.transports.owned(participant.id, opts.transport.id);
+      const loc = await transport.created;
+      const stillThere = () => this.subscriptions.get(sessionId) === subscription && !transport?.closed;
+      this.requireStillThere(stillThere(), sessionId);
+      transport.sessions.add(sessionId);
+      await this.linkSources(subscription, loc.nodeId);
+      this.requireStillThere(stillThere(), sessionId);
+      const subscribeTracks: SubscribeTrack[] = tracks.map((t) => {
+        const codec = sourceCodec(this.publications.get(t.streamId)?.info, t.type);
+        return {
+          type: t.type,
+          mid: t.mid,
+          from: t.streamId,
+          ...(t.rid !== undefined ? { rid: t.rid } : {}),
+          ...(codec !== undefined ? { codec } : {}),
+          ...(t.parameters ? { parameters: toNodeParameters(t.parameters) } : {}),
+        };
+      });
+      await this.media.subscribe(loc, transport.id, sessionId, subscribeTracks);
+      this.requireStillThere(stillThere(), sessionId);
+    })();
+    try {
+      await this.withinDeadline(setup, sessionId);
+    } catch (err) {
+      void this.abandonSetup(sessionId, subscription, transport, created);
+      throw err;
+    }
+    this.log.debug(
+      { participantId, sessionId, transportId: subscription.transportId },
+      'subscription set up',
+    );
+    return { id: sessionId, transportId: subscription.transportId };
+  }
+
+  async unsubscribe(participantId: string, sessionId: string): Promise<void> {
+    this.requireParticipant(participantId);
+    const sub = this.subscriptions.get(sessionId);
+    if (!sub) throw new NotFoundError('Subscription does NOT exist');
+    if (sub.owner !== participantId) throw new PermissionDeniedError('unauthorized');
+    await this.removeSubscription(sub);
+  }
+
+  async streamControl(participantId: string, streamId: string, command: unknown): Promise<unknown> {
+    this.requireParticipant(participantId);
+    const pub = this.publications.get(streamId);
+    if (!pub?.live) throw new NotFoundError('Stream does NOT exist');
+    if (pub.owner !== participantId) throw new PermissionDeniedError('unauthorized');
+    const cmd = validate(streamControlSchema, command, 'command');
+    if (cmd.operation === 'pause' || cmd.operation === 'play') {
+      await this.setStreamMute(pub, cmd.data as Selector, cmd.operation === 'pause');
+      return 'ok';
+    }
+    throw new NotImplementedError(
+      `stream-control ${cmd.operation} needs mixed views (the MCU), which this build does not have yet`,
+    );
+  }
+
+  async subscriptionControl(
+    participantId: string,
+    subscriptionId: string,
+    command: unknown,
+  ): Promise<unknown> {
+    this.requireParticipant(participantId);
+    const sub = this.subscriptions.get(subscriptionId);
+    if (!sub) throw new NotFoundError('Subscription does NOT exist');
+    if (sub.owner !== participantId) throw new PermissionDeniedError('unauthorized');
+    const cmd = validate(subscriptionControlSchema, command, 'command');
+    const loc = await this.transports.locOf(sub.transportId);
+    if (cmd.operation === 'update') {
+      await this.updateSubscription(sub, loc, cmd.data);
+      return 'ok';
+    }
+    const selector = cmd.data;
+    const kinds = kindsOf(selector).filter((k) => sub.tracks.some((t) => t.type === k));
+    if (kinds.length === 0)
+      throw new ValidationError('Subscription does NOT contain the track to pause/play');
+    const muted = cmd.operation === 'pause';
+    await this.media.mute(loc.nodeId, sub.id, selector, muted);
+    for (const t of sub.tracks) if (kinds.includes(t.type)) t.status = muted ? 'inactive' : 'active';
+    return 'ok';
+  }
+
+  async onTransportSignaling(participantId: string, transportId: string, signaling: unknown): Promise<void> {
+    this.requireParticipant(participantId);
+    const transport = this.transports.get(transportId);
+    if (!transport || transport.owner !== participantId)
+      throw new NotFoundError(`Transport ${transportId} does NOT exist`);
+    if (typeof signaling !== 'object' || signaling === null)
+      throw new ValidationError('signaling must be an object');
+    const loc = await transport.created;
+    await this.media.signal(loc, transportId, signaling);
+  }
+
+  // ---- webrtc node callbacks -------------------------------------------------------------------
+
+  onTransportProgress(transportId: string, progress: TransportProgress): void {
+    const transport = this.transports.get(transportId);
+    if (!transport || transport.closed) {
+      this.log.debug({ transportId }, 'progress of an unknown transport ignored');
+      return;
+    }
+    switch (progress?.type) {
+      case 'answer':
+        this.notify(transport.owner, 'progress', {
+          id: transportId,
+          status: 'soac',
+          data: { type: 'answer', sdp: progress.sdp },
+        });
+        return;
+      case 'ready':
+        transport.ready = true;
+        this.notify(transport.owner, 'progress', { id: transportId, status: 'ready' });
+        for (const sessionId of [...transport.sessions]) this.completeSession(sessionId);
+        return;
+      case 'failed':
+        void this.failTransport(transport, progress.reason || 'transport failed');
+        return;
+      default:
+        this.log.warn({ transportId, progress }, 'unknown transport progress ignored');
+    }
+  }
+
+  onSessionProgress(sessionId: string, progress: SessionProgress): void {
+    const pub = this.publications.get(sessionId);
+    const sub = pub ? undefined : this.subscriptions.get(sessionId);
+    if (!pub && !sub) {
+      this.log.debug({ sessionId }, 'progress of an unknown session ignored');
+      return;
+    }
+    switch (progress?.type) {
+      case 'ready':
+        if (pub) {
+          pub.sessionReady = true;
+          if (progress.media !== undefined) pub.report = this.readReport(sessionId, progress.media);
+        } else if (sub) sub.sessionReady = true;
+        this.completeSession(sessionId);
+        return;
+      case 'failed': {
+        const reason = progress.reason || 'session failed';
+        if (pub) void this.removePublication(pub, reason);
+        else if (sub) void this.removeSubscription(sub, reason);
+        return;
+      }
+      case 'media-update':
+        if (pub) {
+          pub.report = this.readReport(sessionId, progress.media) ?? pub.report;
+          if (pub.live) {
+            this.refreshInfo(pub);
+            if (this.config.notifying.streamChange) {
+              this.broadcast('stream', {
+                id: pub.id,
+                status: 'update',
+                data: { field: '.', value: pub.info },
+              });
+            }
+          }
+        }
+        return;
+      default:
+        this.log.warn({ sessionId, progress }, 'unknown session progress ignored');
+    }
+  }
+
+  /**
+   * A webrtc node (nodeId) or a whole webrtc agent (agentId) is gone: every session on it is
+   * reported failed to its client and removed, with everything that depended on it.
+   */
+  async onMediaNodeLost(lost: { nodeId?: string; agentId?: string }): Promise<void> {
+    const hit = this.transports.markLost(lost);
+    if (hit.length === 0) return;
+    this.log.warn({ ...lost, transports: hit.map((t) => t.id) }, 'media node lost');
+    await Promise.all(hit.map((t) => this.failTransport(t, NODE_LOST_REASON)));
+  }
+
+  /** The portal serving these participants is gone: they leave (nobody can relogin there). */
+  async onPortalLost(portalId: string): Promise<void> {
+    const gone = [...this.participants.values()].filter((p) => p.portal === portalId).map((p) => p.id);
+    if (gone.length === 0) return;
+    this.log.warn({ portalId, participants: gone.length }, 'portal lost: its participants leave');
+    await Promise.all(gone.map((id) => this.leave(id).catch(() => undefined)));
+  }
+
+  // ---- management API (docs/management-api.md) ----------------------------------------------
+
+  getParticipants(): unknown[] {
+    return [...this.participants.values()].map((p) => this.participantDetail(p));
+  }
+
+  getParticipant(participantId: string): unknown {
+    return this.participantDetail(this.requireParticipant(participantId));
+  }
+
+  updateParticipant(participantId: string, patches: unknown): unknown {
+    const participant = this.requireParticipant(participantId);
+    participant.permission = applyPermissionPatches(participant.permission, patches);
+    return this.participantDetail(participant);
+  }
+
+  async dropParticipant(participantId: string): Promise<void> {
+    const participant = this.requireParticipant(participantId);
+    this.options.bus.cast(participant.portal, 'drop', [participantId]);
+    await this.leave(participantId);
+  }
+
+  getStreams(): ForwardStreamInfo[] {
+    return this.liveStreams();
+  }
+
+  getStream(streamId: string): ForwardStreamInfo {
+    const pub = this.publications.get(streamId);
+    if (!pub?.live || !pub.info) throw new NotFoundError(`stream ${streamId} not found`);
+    return pub.info;
+  }
+
+  async updateStream(streamId: string, patches: unknown): Promise<ForwardStreamInfo> {
+    const pub = this.publications.get(streamId);
+    if (!pub?.live) throw new NotFoundError(`stream ${streamId} not found`);
+    const list = validate(streamPatchesSchema, patches, 'patches');
+    // Check everything before changing anything.
+    const mutes: { kind: MediaKind; muted: boolean }[] = [];
+    for (const patch of list) {
+      if (patch.path === '/info/inViews') {
+        throw new NotImplementedError(
+          'mix/unmix needs mixed views (the MCU), which this build does not have yet',
+        );
+      }
+      if (patch.path === '/media/audio/status' || patch.path === '/media/video/status') {
+        const kind: MediaKind = patch.path === '/media/audio/status' ? 'audio' : 'video';
+        if (!pub.requested.some((t) => t.type === kind))
+          throw new ValidationError(`stream has no ${kind} track`);
+        if (pub.status[kind] !== patch.value) mutes.push({ kind, muted: patch.value === 'inactive' });
+        continue;
+      }
+      throw new ValidationError(
+        `${patch.path} applies to mixed streams only; ${streamId} is a forward stream`,
+      );
+    }
+    for (const m of mutes) {
+      const current = this.publications.get(streamId);
+      if (!current) throw new NotFoundError(`stream ${streamId} not found`);
+      await this.setStreamMute(current, m.kind, m.muted);
+    }
+    return this.getStream(streamId);
+  }
+
+  async deleteStream(streamId: string): Promise<void> {
+    const pub = this.publications.get(streamId);
+    if (!pub) throw new NotFoundError(`stream ${streamId} not found`);
+    await this.removePublication(pub, 'Stream deleted by the room administrator');
+  }
+
+  updateRoomConfig(config: unknown): void {
+    this.config = parseRoomConfig(config, 'config');
+    this.log.info('room configuration updated');
+  }
+
+  /** Drop everyone and end the room. */
+  async destroy(): Promise<void> {
+    const ids = [...this.participants.keys()];
+    await Promise.all(ids.map((id) => this.dropParticipant(id).catch(() => undefined)));
+    this.release();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private requireLive(): void {
+    if (this.released) throw new NotFoundError(`room ${this.roomId} is not live`);
+  }
+
+  private requireParticipant(participantId: string): Participant {
+    const participant = this.participants.get(participantId);
+    if (!participant) throw new NotFoundError('Participant has not joined');
+    return participant;
+  }
+
+  private requireNewSession(sessionId: string): void {
+    if (typeof sessionId !== 'string' || sessionId === '') throw new ValidationError('session id missing');
+    if (
+      this.publications.has(sessionId) ||
+      this.subscriptions.has(sessionId) ||
+      this.transports.has(sessionId)
+    )
+      throw new ValidationError(`session ${sessionId} exists`);
+  }
+
+  /**
+   * A setup that takes longer than setupTimeoutMs is given up (the portal stops waiting about
+   * then): the caller undoes it and the steps still under way find the session gone.
+   */
+  private async withinDeadline(setup: Promise<void>, sessionId: string): Promise<void> {
+    setup.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new MediaSetupError(`session ${sessionId} not set up within ${this.setupTimeoutMs} ms`)),
+        this.setupTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([setup, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private requireStillThere(ok: boolean, sessionId: string): void {
+    if (!ok) throw new MediaSetupError(`session ${sessionId} ended while it was being set up`);
+  }
+
+  private participantDetail(p: Participant) {
+    return {
+      id: p.id,
+      role: p.role,
+      user: p.user,
+      permission: p.permission,
+      portal: p.portal,
+      ...(p.origin !== undefined ? { info: { origin: p.origin } } : {}),
+    };
+  }
+
+  private joinResult(participant: Participant): JoinResult {
+    return {
+      permission: participant.permission,
+      room: {
+        id: this.roomId,
+        views: this.config.views.map((v) => v.label),
+        participants: [...this.participants.values()].map((p) => ({ id: p.id, user: p.user, role: p.role })),
+        streams: this.liveStreams(),
+      },
+    };
+  }
+
+  private liveStreams(): ForwardStreamInfo[] {
+    return [...this.publications.values()].flatMap((p) => (p.live && p.info ? [p.info] : []));
+  }
+
+  private notify(participantId: string, event: PortalEvent, data: unknown): void {
+    const participant = this.participants.get(participantId);
+    if (!participant) return;
+    this.options.bus.cast(participant.portal, 'notify', [participantId, event, data]);
+  }
+
+  private broadcast(event: PortalEvent, data: unknown, except?: string): void {
+    for (const id of this.participants.keys()) if (id !== except) this.notify(id, event, data);
+  }
+
+  private readReport(sessionId: string, media: unknown): MediaReport | undefined {
+    const parsed = mediaReportSchema.safeParse(media);
+    if (parsed.success) return parsed.data;
+    this.log.warn({ sessionId, issues: parsed.error.issues.slice(0, 3) }, 'unreadable media report ignored');
+    return undefined;
+  }
+
+  /** A publish/subscribe that failed half way: undo what it did; the caller rethrows. */
+  private async abandonSetup(
+    sessionId: string,
+    record: Publication | Subscription,
+    transport: Transport | undefined,
+    createdHere: boolean,
+  ): Promise<void> {
+    if ('requested' in record) {
+      if (this.publications.get(sessionId) === record) await this.removePublication(record);
+    } else if (this.subscriptions.get(sessionId) === record) {
+      await this.removeSubscription(record);
+    }
+    // A transport made for this request that carries nothing: the client never learnt its id.
+    if (createdHere && transport && !transport.closed && transport.sessions.size === 0) {
+      await this.transports.close(transport);
+    }
+  }
+
+  private quietly(p: Promise<unknown>, what: string, fields: Record<string, unknown>): Promise<void> {
+    return p.then(
+      () => undefined,
+      (err: unknown) => this.log.debug({ ...fields, err: errorText(err) }, `${what} failed (ignored)`),
+    );
+  }
+
+  /** Session up on the node and transport up: the client hears `ready`, a stream goes live. */
+  private completeSession(sessionId: string): void {
+    const pub = this.publications.get(sessionId);
+    if (pub) {
+      const transport = this.transports.get(pub.transportId);
+      if (pub.live || !pub.sessionReady || !transport?.ready) return;
+      this.refreshInfo(pub);
+      const info = pub.info;
+      const rejection = info ? unacceptableFormat(info, this.config) : 'No valid tracks in stream';
+      if (rejection) {
+        void this.removePublication(pub, rejection);
+        return;
+      }
+      pub.live = true;
+      this.notify(pub.owner, 'progress', { id: pub.transportId, sessionId, status: 'ready' });
+      if (this.config.notifying.streamChange)
+        this.broadcast('stream', { id: pub.id, status: 'add', data: info });
+      this.log.info({ streamId: pub.id, owner: pub.owner }, 'stream live');
+      return;
+    }
+    const sub = this.subscriptions.get(sessionId);
+    if (sub) {
+      const transport = this.transports.get(sub.transportId);
+      if (sub.announced || !sub.sessionReady || !transport?.ready) return;
+      sub.announced = true;
+      this.notify(sub.owner, 'progress', { id: sub.transportId, sessionId, status: 'ready' });
+    }
+  }
+
+  private refreshInfo(pub: Publication): void {
+    const tracks = buildTracks(pub.id, pub.requested, pub.report, this.config, pub.status);
+    pub.info =
+      tracks.length === 0
+        ? undefined
+        : {
+            id: pub.id,
+            type: 'forward',
+            media: { tracks },
+            info: { owner: pub.owner, type: 'webrtc', inViews: [], attributes: pub.attributes },
+          };
+  }
+
+  /** What a subscription's `from` names: a stream id, or one of its track ids (simulcast rid). */
+  private resolveSource(from: string, type: MediaKind): { streamId: string; rid?: string } {
+    const direct = this.publications.get(from);
+    if (direct?.live && direct.info) {
+      if (!direct.info.media.tracks.some((t) => t.type === type))
+        throw new NotFoundError(`Target ${type} stream does NOT exist in ${from}`);
+      return { streamId: from };
+    }
+    for (const pub of this.publications.values()) {
+      if (!pub.live || !pub.info) continue;
+      const track = pub.info.media.tracks.find((t) => t.id === from);
+      if (!track) continue;
+      if (track.type !== type) throw new ValidationError(`track ${from} is not ${type}`);
+      return { streamId: pub.id, ...(track.rid !== undefined ? { rid: track.rid } : {}) };
+    }
+    throw new NotFoundError(`Subscription source not found: ${from}`);
+  }
+
+  /**
+   * Brings every stream the subscription reads to its node over internal links (one link per
+   * router stream per destination node, shared), and lets go of links it no longer reads.
+   */
+  private async linkSources(sub: Subscription, destNode: string): Promise<void> {
+    const wanted = new Set<string>();
+    for (const [routerStream, publicationId] of routerStreamsOf(sub.tracks)) {
+      const source = this.publications.get(publicationId);
+      const sourceLoc = source ? this.transports.get(source.transportId)?.loc : undefined;
+      if (!source || !sourceLoc) throw new NotFoundError(`Subscription source not found: ${publicationId}`);
+      if (sourceLoc.nodeId === destNode) continue;
+      const key = await this.links.use(sub.id, routerStream, publicationId, sourceLoc.nodeId, destNode);
+      wanted.add(key);
+      sub.links.add(key);
+      if (this.subscriptions.get(sub.id) !== sub) {
+        // Removed while the link came up: its removal could not see this key.
+        await this.links.release(sub.id, [key]);
+        return;
+      }
+    }
+    const unused = [...sub.links].filter((key) => !wanted.has(key));
+    for (const key of unused) sub.links.delete(key);
+    await this.links.release(sub.id, unused);
+  }
+
+  /**
+   * Removes a publication: its subscribers fail with "Source stream loss", the node stops it,
+   * the room hears `stream remove`. With `error`, the owner also gets a progress error.
+   */
+  private async removePublication(pub: Publication, error?: string): Promise<void> {
+    if (this.publications.get(pub.id) !== pub) return;
+    this.publications.delete(pub.id);
+    const transport = this.transports.get(pub.transportId);
+    transport?.sessions.delete(pub.id);
+    if (error !== undefined) {
+      this.notify(pub.owner, 'progress', {
+        id: pub.transportId,
+        sessionId: pub.id,
+        status: 'error',
+        data: error,
+      });
+    }
+    const work: Promise<void>[] = [];
+    for (const sub of [...this.subscriptions.values()]) {
+      if (sub.tracks.some((t) => t.streamId === pub.id))
+        work.push(this.removeSubscription(sub, SOURCE_LOST_REASON));
+    }
+    if (pub.live && this.config.notifying.streamChange)
+      this.broadcast('stream', { id: pub.id, status: 'remove' });
+    const loc = transport?.loc;
+    if (transport && loc && this.transports.nodeAlive(loc.nodeId)) {
+      work.push(
+        this.quietly(this.media.unpublish(loc, transport.id, pub.id), 'unpublish', { streamId: pub.id }),
+      );
+    }
+    await Promise.all(work);
+    await this.links.dropPublication(pub.id);
+    this.log.info({ streamId: pub.id, reason: error }, 'publication removed');
+  }
+
+  private async removeSubscription(sub: Subscription, error?: string): Promise<void> {
+    if (this.subscriptions.get(sub.id) !== sub) return;
+    this.subscriptions.delete(sub.id);
+    const transport = this.transports.get(sub.transportId);
+    transport?.sessions.delete(sub.id);
+    if (error !== undefined) {
+      this.notify(sub.owner, 'progress', {
+        id: sub.transportId,
+        sessionId: sub.id,
+        status: 'error',
+        data: error,
+      });
+    }
+    const loc = transport?.loc;
+    const work: Promise<void>[] = [this.links.release(sub.id, sub.links)];
+    if (transport && loc && this.transports.nodeAlive(loc.nodeId)) {
+      work.push(
+        this.quietly(this.media.unsubscribe(loc, transport.id, sub.id), 'unsubscribe', {
+          subscriptionId: sub.id,
+        }),
+      );
+    }
+    await Promise.all(work);
+    this.log.debug({ subscriptionId: sub.id, reason: error }, 'subscription removed');
+  }
+
+  /** A transport failed or its node died: each of its sessions fails towards its client. */
+  private async failTransport(transport: Transport, reason: string): Promise<void> {
+    if (transport.closed) return;
+    const work: Promise<void>[] = [];
+    for (const sessionId of [...transport.sessions]) {
+      const pub = this.publications.get(sessionId);
+      if (pub) work.push(this.removePublication(pub, reason));
+      const sub = this.subscriptions.get(sessionId);
+      if (sub) work.push(this.removeSubscription(sub, reason));
+    }
+    // Sessions still being set up on it see `closed` and fail in their own request.
+    await Promise.all(work);
+    await this.transports.close(transport);
+  }
+
+  private async setStreamMute(pub: Publication, selector: Selector, muted: boolean): Promise<void> {
+    const kinds = kindsOf(selector).filter((k) => pub.requested.some((t) => t.type === k));
+    if (kinds.length === 0) throw new ValidationError('Stream does NOT contain valid track to pause/play');
+    const loc = await this.transports.locOf(pub.transportId);
+    await this.media.mute(loc.nodeId, pub.id, selector, muted);
+    if (this.publications.get(pub.id) !== pub) return;
+    const status: MediaStatus = muted ? 'inactive' : 'active';
+    for (const kind of kinds) pub.status[kind] = status;
+    if (pub.info) for (const t of pub.info.media.tracks) if (kinds.includes(t.type)) t.status = status;
+    if (pub.live && this.config.notifying.streamChange) {
+      for (const kind of kinds) {
+        this.broadcast('stream', {
+          id: pub.id,
+          status: 'update',
+          data: { field: `${kind}.status`, value: status },
+        });
+      }
+    }
+  }
+
+  /**
+   * subscription-control update: a new resolution/bitrate or a simulcast track of the same
+   * stream picks a layer on the node; another source stream would need renegotiation.
+   */
+  private async updateSubscription(
+    sub: Subscription,
+    loc: Locality,
+    data: { audio?: { from?: string }; video?: { from?: string; parameters?: VideoParameters } },
+  ): Promise<void> {
+    const audio = sub.tracks.find((t) => t.type === 'audio');
+    const video = sub.tracks.find((t) => t.type === 'video');
+    if (data.audio && !audio) throw new ValidationError('Target subscription does NOT have audio to update');
+    if (data.video && !video) throw new ValidationError('Target subscription does NOT have video to update');
+    if (data.audio?.from && audio && data.audio.from !== audio.from) {
+      const source = this.resolveSource(data.audio.from, 'audio');
+      if (source.streamId !== audio.streamId)
+        throw new NotImplementedError('switching a subscription to another stream is not supported yet');
+    }
+    if (!video || !data.video) return;
+    let rid = video.rid;
+    if (data.video.from && data.video.from !== video.from) {
+      const source = this.resolveSource(data.video.from, 'video');
+      if (source.streamId !== video.streamId)
+        throw new NotImplementedError('switching a subscription to another stream is not supported yet');
+      rid = source.rid;
+    }
+    const params = data.video.parameters ? toNodeParameters(data.video.parameters) : undefined;
+    if (rid === video.rid && params?.resolution)
+      rid = pickLayer(this.publications.get(video.streamId)?.info, params.resolution) ?? rid;
+    const bitrate = bitrateKbps(this.publications.get(video.streamId)?.info, params?.bitrate);
+    const spec = {
+      ...(rid !== undefined ? { rid } : {}),
+      ...(params?.resolution ? { resolution: params.resolution } : {}),
+      ...(bitrate !== undefined ? { bitrate } : {}),
+    };
+    if (Object.keys(spec).length === 0) return;
+    const previousRid = video.rid;
+    if (rid !== undefined) video.rid = rid;
+    try {
+      // A layer from another node must be on this one before the switch.
+      await this.linkSources(sub, loc.nodeId);
+      await this.media.setLayer(loc.nodeId, sub.id, spec);
+    } catch (err) {
+      if (previousRid === undefined) delete video.rid;
+      else video.rid = previousRid;
+      throw err;
+    }
+    if (data.video.from) video.from = data.video.from;
+    if (data.video.parameters) video.parameters = { ...video.parameters, ...data.video.parameters };
+  }
+
+  /** Releases the room when nobody is in it (e.g. after a refused first join). */
+  releaseIfEmpty(): void {
+    if (this.participants.size === 0) this.release();
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.log.info('room empty: released');
+    this.options.onEmpty();
+  }
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { permissionPatchesSchema } from '../conference/permissions.js';
 import { roomConfigSchema } from './room-config-schema.js';
 
 /** Bodies of every request, validated before use; the OpenAPI document is generated from them. */
@@ -22,33 +23,8 @@ export const createServiceBody = z
   })
   .strict();
 
-const avPermission = z.object({ audio: z.boolean(), video: z.boolean() }).strict();
-
-export const participantPatchBody = z
-  .array(
-    z.union([
-      z
-        .object({
-          op: z.literal('replace'),
-          path: z.enum(['/permission/publish', '/permission/subscribe']),
-          value: z.union([avPermission, z.boolean()]),
-        })
-        .strict(),
-      z
-        .object({
-          op: z.literal('replace'),
-          path: z.enum([
-            '/permission/publish/audio',
-            '/permission/publish/video',
-            '/permission/subscribe/audio',
-            '/permission/subscribe/video',
-          ]),
-          value: z.boolean(),
-        })
-        .strict(),
-    ]),
-  )
-  .min(1);
+/** The conference validates the same patches again; one schema for both sides. */
+export const participantPatchBody = permissionPatchesSchema;
 
 const layoutEntry = z
   .object({

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A whole cluster on this machine, one OS process per part, over a private RabbitMQ:
 #   scripts/local-cluster.sh start [--bare]   start RabbitMQ, two cluster managers (active +
-#                                            standby), the management API and the agents
+#                                            standby), the management API, the portal and the agents
 #   scripts/local-cluster.sh stop            stop everything it started (by pid)
 #   scripts/local-cluster.sh status
 # State (config, logs, pids, broker data) lives in $MEDIASPREAD_CLUSTER_DIR (.tmp/local-cluster).
@@ -71,6 +71,7 @@ TOML
   # owner at a time); its key is printed here once.
   node dist/launcher/cli.js admin init --config "$DIR/mediaspread.toml" || true
   start_part management-api start management-api
+  start_part portal start portal
   for purpose in conference webrtc streaming recording audio video; do
     if [[ $bare == --bare ]]; then start_part "$purpose-agent" start "$purpose-agent" --bare
     elif node --input-type=module -e "import {hasNodeRole} from './dist/agents/node-roles.js'; process.exit(hasNodeRole('$purpose')?0:1)"; then

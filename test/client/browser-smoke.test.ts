@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_FLAGS } from '../support/chromium.js';
 import { FakePortal } from './fake-portal.js';
 import { WeriftAnswerer } from './werift-answerer.js';
 
@@ -21,20 +22,6 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 // Built into the test's own folder so that a concurrent client/dist build or server is not disturbed.
 const clientDist = fileURLToPath(new URL(`./client-build-${process.pid}`, import.meta.url));
 const screenshot = fileURLToPath(new URL('./demo-joined.png', import.meta.url));
-
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -31,14 +31,14 @@ describe('cluster mode on RabbitMQ', { timeout: 180_000 }, () => {
     return p;
   };
   const startAgent = async (id: string): Promise<CliProcess> => {
-    const p = startCli(['start', 'webrtc-agent', '--bare', '--config', config], {
-      MEDIASPREAD__agents__webrtc__id: id,
+    const p = startCli(['start', 'sip-agent', '--bare', '--config', config], {
+      MEDIASPREAD__agents__sip__id: id,
     });
     procs.push(p);
     await waitUntil(
       async () => {
         const workers = await bus
-          .call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', ['webrtc'])
+          .call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', ['sip'])
           .catch(() => []);
         return workers.some((w) => w.id === id);
       },
@@ -51,7 +51,7 @@ describe('cluster mode on RabbitMQ', { timeout: 180_000 }, () => {
     const deadline = Date.now() + ms;
     for (;;) {
       try {
-        return await bus.call<ScheduleResult>(CLUSTER_MANAGER_ID, 'schedule', ['webrtc', task, {}], {
+        return await bus.call<ScheduleResult>(CLUSTER_MANAGER_ID, 'schedule', ['sip', task, {}], {
           timeoutMs: 1000,
         });
       } catch (err) {
@@ -75,12 +75,12 @@ describe('cluster mode on RabbitMQ', { timeout: 180_000 }, () => {
         '[clusterManager]',
         'keepAliveIntervalMs = 1000',
         'recoveryTimeMs = 1500',
-        '[agents.webrtc.nodes]',
+        '[agents.sip.nodes]',
         'prerun = 1',
         'max = 4',
       ].join('\n'),
     );
-    bus = await AmqpBus.connect({ url: rabbit.url, defaultTimeoutMs: 3000 });
+    bus = await AmqpBus.connect({ url: rabbit.url, defaultTimeoutMs: 10_000 });
     await bus.subscribe(WORKER_LOST_TOPIC, (e) => workerLost.push(e as WorkerLostEvent));
     await bus.subscribe(NODE_LOST_TOPIC, (e) => nodeLost.push(e as NodeLostEvent));
   });
@@ -105,7 +105,7 @@ describe('cluster mode on RabbitMQ', { timeout: 180_000 }, () => {
     start(['start', 'cluster-manager']);
     agentA = await startAgent('agent-a');
     agentB = await startAgent('agent-b');
-    const workers = await bus.call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', ['webrtc']);
+    const workers = await bus.call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', ['sip']);
     assert.deepEqual(workers.map((w) => w.id).sort(), ['agent-a', 'agent-b']);
   });
 
@@ -128,7 +128,7 @@ describe('cluster mode on RabbitMQ', { timeout: 180_000 }, () => {
     assert.ok(['agent-a', 'agent-b'].includes(fresh.id));
     // The agents re-joined the new manager with their tasks.
     await waitUntil(
-      async () => (await bus.call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', ['webrtc'])).length === 2,
+      async () => (await bus.call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', ['sip'])).length === 2,
       5000,
       'agents re-joined the new manager',
     );
@@ -183,7 +183,7 @@ describe('cluster mode on RabbitMQ', { timeout: 180_000 }, () => {
     const { code } = await agentB.exited;
     assert.equal(code, 0);
     for (const n of nodes) assert.throws(() => process.kill(n.pid, 0), 'node process gone');
-    const workers = await bus.call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', ['webrtc']);
+    const workers = await bus.call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', ['sip']);
     assert.ok(!workers.some((w) => w.id === 'agent-b'), 'left the cluster');
   });
 });

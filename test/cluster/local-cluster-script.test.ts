@@ -60,6 +60,9 @@ describe('scripts/local-cluster.sh', { timeout: 180_000 }, () => {
       MEDIASPREAD_EPMD_PORT: String(await freePort()),
       MEDIASPREAD_SKIP_SETUP: '1',
       MEDIASPREAD_LOG_LEVEL: 'warn',
+      // Any free ports: other tests run at the same time.
+      MEDIASPREAD__portal__port: '0',
+      MEDIASPREAD__managementApi__port: '0',
     };
     const started = await run(['start', '--bare'], env);
     pids = readFileSync(join(dir, 'pids'), 'utf8')
@@ -73,7 +76,7 @@ describe('scripts/local-cluster.sh', { timeout: 180_000 }, () => {
       defaultTimeoutMs: 3000,
     });
     try {
-      const purposes = ['conference', 'webrtc', 'streaming', 'recording', 'audio', 'video'];
+      const purposes = ['portal', 'conference', 'webrtc', 'streaming', 'recording', 'audio', 'video'];
       await waitUntil(
         async () => {
           const workers = await bus.call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', []).catch(() => []);

@@ -235,6 +235,20 @@ describe('SFU end to end: browsers, portal, conference, two webrtc agents over R
         );
         assert.equal(got.codec.toLowerCase(), `video/${codec}`);
 
+        // The REST API sees the live room through the conference node.
+        const participants = (await api.requestOk('GET', `/v1/rooms/${room}/participants`)).json as {
+          user: string;
+        }[];
+        assert.deepEqual(participants.map((p) => p.user).sort(), ['alice', 'bob']);
+        const streams = (await api.requestOk('GET', `/v1/rooms/${room}/streams`)).json as {
+          id: string;
+          type: string;
+        }[];
+        assert.ok(
+          streams.some((s) => s.id === a.streamId && s.type === 'forward'),
+          JSON.stringify(streams),
+        );
+
         await pageA.evaluate('window.pub.stop()');
         await waitUntil(
           async () =>
@@ -242,7 +256,9 @@ describe('SFU end to end: browsers, portal, conference, two webrtc agents over R
           10_000,
           'stream remove on B',
         );
-        await pageA.evaluate('window.client.leave()');
+        // One run leaves from the page, the other is kicked through the REST API.
+        if (codec === 'vp8') await pageA.evaluate('window.client.leave()');
+        else await api.requestOk('DELETE', `/v1/rooms/${room}/participants/${a.self}`);
         await waitUntil(
           async () =>
             ((await pageB.evaluate('window.events')) as string[]).includes(`participantleft:${a.self}`),

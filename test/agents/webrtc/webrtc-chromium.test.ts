@@ -10,23 +10,10 @@ import { webrtcNodeConfigSchema } from '../../../agents/webrtc/webrtc-config.js'
 import { WebrtcNode } from '../../../agents/webrtc/webrtc-node.js';
 import { LocalBus } from '../../../common/rpc/local-bus.js';
 import type { RpcServer } from '../../../common/rpc/rpc-bus.js';
+import { CHROMIUM_FLAGS } from '../../support/chromium.js';
 import { FakeController, waitFor } from './webrtc-bots.js';
 
 /** Flags measured to work with Debian's headless Chromium (notes/webrtc-werift.md). */
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 const CONTROLLER = 'conference-test';
 const NODE = 'webrtc-a';
 const NODE_B = 'webrtc-b';

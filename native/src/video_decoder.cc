@@ -38,13 +38,10 @@ class VideoDecoder : public Napi::ObjectWrap<VideoDecoder> {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) throw Napi::TypeError::New(env, "codec name expected");
     std::string codec = info[0].As<Napi::String>();
-    const AVCodec* dec = FindVideoDecoder(codec);
-    if (!dec) throw Napi::Error::New(env, "no decoder for " + codec);
-    ctx_.reset(avcodec_alloc_context3(dec));
-    if (!ctx_) throw Napi::Error::New(env, "out of memory");
-    ctx_->thread_count = 1;  // one core per node; parallelism comes from more nodes
-    int err = avcodec_open2(ctx_.get(), dec, nullptr);
-    if (err < 0) throw Napi::Error::New(env, "cannot open decoder: " + AvErrorText(err));
+    dec_ = FindVideoDecoder(codec);
+    if (!dec_) throw Napi::Error::New(env, "no decoder for " + codec);
+    std::string error = Open();
+    if (!error.empty()) throw Napi::Error::New(env, error);
   }
 
  private:
@@ -77,11 +74,26 @@ class VideoDecoder : public Napi::ObjectWrap<VideoDecoder> {
       if (!payload) avcodec_flush_buffers(ctx_.get());  // drained: ready for a new stream
       return out;
     } catch (...) {
-      // A damaged frame can leave the decoder (or its bitstream filter) stuck; start clean.
-      // The caller asks for a keyframe, as after any loss.
-      avcodec_flush_buffers(ctx_.get());
+      // A damaged frame can leave the decoder stuck in ways avcodec_flush_buffers does not
+      // clear (seen with VP9: every later packet refused with EINVAL), so start from a fresh
+      // context. The caller asks for a keyframe, as after any loss.
+      std::string error = Open();
+      if (!error.empty()) ctx_.reset();
       throw;
     }
+  }
+
+  /** (Re)creates the codec context; returns an error text, empty on success. */
+  std::string Open() {
+    ctx_.reset(avcodec_alloc_context3(dec_));
+    if (!ctx_) return "out of memory";
+    ctx_->thread_count = 1;  // one core per node; parallelism comes from more nodes
+    int err = avcodec_open2(ctx_.get(), dec_, nullptr);
+    if (err < 0) {
+      ctx_.reset();
+      return "cannot open decoder: " + AvErrorText(err);
+    }
+    return "";
   }
 
   std::vector<Picture> DecodeLocked(const Bytes* payload, int64_t pts) {
@@ -159,6 +171,7 @@ class VideoDecoder : public Napi::ObjectWrap<VideoDecoder> {
  private:
   std::mutex mu_;
   CodecContextPtr ctx_;
+  const AVCodec* dec_ = nullptr;
   SwsContext* sws_ = nullptr;
 };
 

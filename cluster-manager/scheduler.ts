@@ -245,9 +245,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   private candidates(purpose: Purpose): SchedulingCandidate[] {
+    // maxLoad 1 means "never refuse for load": a load figure cannot exceed 1.
     return this.workers
       .list(purpose)
-      .filter((w) => w.state === 'in-service' && w.load < w.maxLoad)
+      .filter((w) => w.state === 'in-service' && (w.load < w.maxLoad || w.maxLoad >= 1))
       .map((w) => ({ id: w.id, capacity: w.capacity, load: w.load, maxLoad: w.maxLoad, joinSeq: w.joinSeq }));
   }
 

@@ -184,6 +184,15 @@ describe('scheduling', () => {
     assert.equal(scheduler.schedule('webrtc', 't3', {}).id, 'drain');
   });
 
+  it('maxLoad 1 never refuses for load (a load cannot exceed 1)', () => {
+    const { scheduler, join } = setup();
+    join('full', { load: 1, maxLoad: 1 });
+    assert.equal(scheduler.schedule('webrtc', 't1', {}).id, 'full');
+    join('almost', { load: 0.99, maxLoad: 0.99 });
+    scheduler.setState('full', 'draining');
+    assert.throws(() => scheduler.schedule('webrtc', 't2', {}), NoWorkerAvailableError);
+  });
+
   it('no worker fitting the preference → NoWorkerAvailableError', () => {
     const { scheduler, join } = setup();
     join('tel', { capacity: { isps: ['tel'], regions: [] } });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { buildMAuthHeader } from '../../common/auth/mauth.js';
+import { makeSelfSignedCert } from '../support/self-signed-cert.js';
 import { ApiHarness } from './api-harness.js';
 
 function hasOpenssl(): boolean {
@@ -26,29 +27,7 @@ describe('management API over HTTPS', { skip: hasOpenssl() ? false : 'openssl no
   });
 
   it('serves with the configured certificate and key', async () => {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore', timeout: 30_000 },
-    );
+    const { cert, key } = makeSelfSignedCert(dir);
     h = await ApiHarness.start({ config: { tls: { cert, key } } });
     assert.match(h.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const auth = buildMAuthHeader({ serviceId: h.service._id, serviceKey: h.service.key });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
+import { makeSelfSignedCert } from '../support/self-signed-cert.js';
 import { loginMessage, PortalHarness, request } from './portal-harness.js';
 
 function get(
@@ -91,29 +92,7 @@ describe('portal over HTTPS/WSS', { skip: hasOpenssl() ? false : 'openssl not in
   });
 
   it('serves wss with the configured certificate and registers itself as secure', async () => {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore', timeout: 30_000 },
-    );
+    const { cert, key } = makeSelfSignedCert(dir);
     h = await PortalHarness.start({ tls: { cert, key } });
     assert.match(h.portal.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const workers = (await h.bus.call('cluster-manager', 'getWorkers', ['portal'])) as Array<{

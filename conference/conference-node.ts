@@ -24,6 +24,9 @@ export interface ConferenceNodeOptions {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
+/** Purposes whose lost workers/nodes may hold a room's media. */
+const MEDIA_PURPOSES = new Set(['webrtc', 'streaming', 'recording']);
+
 function id(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '')
     throw new ValidationError(`${name} must be a non-empty string`);
@@ -56,13 +59,15 @@ export class ConferenceNode {
         const workerId = field(event, 'workerId');
         if (typeof workerId !== 'string') return;
         const purpose = field(event, 'purpose');
-        if (purpose === 'webrtc') this.forEachRoom((room) => room.onMediaNodeLost({ agentId: workerId }));
+        if (typeof purpose === 'string' && MEDIA_PURPOSES.has(purpose))
+          this.forEachRoom((room) => room.onMediaNodeLost({ agentId: workerId }));
         // A portal gone for good takes its participants with it (their sockets are gone).
         if (purpose === 'portal') this.forEachRoom((room) => room.onPortalLost(workerId));
       }),
       await bus.subscribe(NODE_LOST_TOPIC, (event) => {
         const nodeId = field(event, 'nodeId');
-        if (field(event, 'purpose') === 'webrtc' && typeof nodeId === 'string')
+        const purpose = field(event, 'purpose');
+        if (typeof purpose === 'string' && MEDIA_PURPOSES.has(purpose) && typeof nodeId === 'string')
           this.forEachRoom((room) => room.onMediaNodeLost({ nodeId }));
       }),
     );
@@ -130,14 +135,32 @@ export class ConferenceNode {
         (await room(roomId)).updateStream(id(streamId, 'streamId'), patches),
       deleteStream: async (roomId: unknown, streamId: unknown) =>
         (await room(roomId)).deleteStream(id(streamId, 'streamId')),
-      // Outputs need the streaming/recording/SIP parts, which do not exist yet: none are live.
-      getStreamingOuts: (roomId: unknown) => this.noOutputs(roomId),
-      getRecordings: (roomId: unknown) => this.noOutputs(roomId),
+      // A streaming-in may start the room (OWT does): the controller is created as for a join.
+      addStreamingIn: async (roomId: unknown, body: unknown) => {
+        const controller = await this.roomForJoin(id(roomId, 'roomId'));
+        try {
+          return await controller.addStreamingIn(body);
+        } catch (err) {
+          controller.releaseIfEmpty();
+          throw err;
+        }
+      },
+      getStreamingOuts: async (roomId: unknown) => (await room(roomId)).getOutputs('streaming-out'),
+      addStreamingOut: async (roomId: unknown, body: unknown) =>
+        (await room(roomId)).addOutput('streaming-out', body),
+      updateStreamingOut: async (roomId: unknown, outId: unknown, patches: unknown) =>
+        (await room(roomId)).updateOutput('streaming-out', id(outId, 'id'), patches),
+      deleteStreamingOut: async (roomId: unknown, outId: unknown) =>
+        (await room(roomId)).deleteOutput('streaming-out', id(outId, 'id')),
+      getRecordings: async (roomId: unknown) => (await room(roomId)).getOutputs('recording'),
+      addRecording: async (roomId: unknown, body: unknown) =>
+        (await room(roomId)).addOutput('recording', body),
+      updateRecording: async (roomId: unknown, outId: unknown, patches: unknown) =>
+        (await room(roomId)).updateOutput('recording', id(outId, 'id'), patches),
+      deleteRecording: async (roomId: unknown, outId: unknown) =>
+        (await room(roomId)).deleteOutput('recording', id(outId, 'id')),
+      // SIP needs a SIP agent, which does not exist: no calls are live.
       getSipCalls: (roomId: unknown) => this.noOutputs(roomId),
-      updateStreamingOut: (roomId: unknown, outId: unknown) => this.noOutput(roomId, outId, 'streaming-out'),
-      deleteStreamingOut: (roomId: unknown, outId: unknown) => this.noOutput(roomId, outId, 'streaming-out'),
-      updateRecording: (roomId: unknown, outId: unknown) => this.noOutput(roomId, outId, 'recording'),
-      deleteRecording: (roomId: unknown, outId: unknown) => this.noOutput(roomId, outId, 'recording'),
       updateSipCall: (roomId: unknown, outId: unknown) => this.noOutput(roomId, outId, 'sip call'),
       deleteSipCall: (roomId: unknown, outId: unknown) => this.noOutput(roomId, outId, 'sip call'),
       updateRoomConfig: async (roomId: unknown, config: unknown) =>

@@ -140,4 +140,55 @@ export class MediaClient {
   stopSending(srcNode: string, linkSubId: string): Promise<unknown> {
     return this.call(srcNode, MEDIA_PRIMITIVE_METHODS.unsubscribe, [linkSubId]);
   }
+
+  // ---- streaming / recording nodes (docs/streaming.md, docs/recording.md) ----
+
+  /** Schedules a worker of `purpose` for the task (a streaming-in, -out or recording id) and gets its node. */
+  async placeTask(purpose: 'streaming' | 'recording', taskId: string): Promise<Locality> {
+    const scheduled = await this.call<ScheduleResult>(CLUSTER_MANAGER_ID, 'schedule', [purpose, taskId, {}]);
+    const request: NodeRequest = { task: taskId, room: this.roomId };
+    const nodeId = await this.call<string>(scheduled.id, 'getNode', [request]);
+    return { agentId: scheduled.id, nodeId };
+  }
+
+  /** Best effort: the task's node and schedule entry are freed. */
+  async releaseTask(loc: Locality, taskId: string, nodeAlive: boolean): Promise<void> {
+    const quietly = (p: Promise<unknown>, what: string) =>
+      p.catch((err: unknown) => log.debug({ err, taskId, what }, 'task release step failed'));
+    await Promise.all([
+      nodeAlive
+        ? quietly(this.call(loc.agentId, 'recycleNode', [loc.nodeId, taskId]), 'recycleNode')
+        : undefined,
+      quietly(this.call(CLUSTER_MANAGER_ID, 'unschedule', [loc.agentId, taskId]), 'unschedule'),
+    ]);
+  }
+
+  /** A source of the node's own type (e.g. `streaming-in`); the spec names this controller for progress. */
+  publishSource(nodeId: string, streamId: string, spec: Record<string, unknown>): Promise<unknown> {
+    return this.call(nodeId, MEDIA_PRIMITIVE_METHODS.publish, [
+      streamId,
+      { ...spec, controller: this.controllerId, room: this.roomId },
+    ]);
+  }
+
+  unpublishSource(nodeId: string, streamId: string): Promise<unknown> {
+    return this.call(nodeId, MEDIA_PRIMITIVE_METHODS.unpublish, [streamId]);
+  }
+
+  /** A sink of the node's own type (`streaming-out`, `recording`) reporting progress to this controller. */
+  subscribeSink(nodeId: string, subscriptionId: string, spec: Record<string, unknown>): Promise<unknown> {
+    return this.call(nodeId, MEDIA_PRIMITIVE_METHODS.subscribe, [
+      subscriptionId,
+      { ...spec, controller: this.controllerId, room: this.roomId },
+    ]);
+  }
+
+  /** Resolves once the node finished the output (ffmpeg wrote its trailer). */
+  unsubscribeSink(nodeId: string, subscriptionId: string, timeoutMs: number): Promise<unknown> {
+    return this.bus.call(nodeId, MEDIA_PRIMITIVE_METHODS.unsubscribe, [subscriptionId], { timeoutMs });
+  }
+
+  linkup(nodeId: string, subscriptionId: string, streamId: string): Promise<unknown> {
+    return this.call(nodeId, MEDIA_PRIMITIVE_METHODS.linkup, [subscriptionId, streamId]);
+  }
 }

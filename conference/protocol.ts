@@ -88,4 +88,15 @@ export type SessionProgress =
     }
   | { type: 'failed'; reason: string }
   /** Publications: the track's format became known or changed (StreamInfo update). */
-  | { type: 'media-update'; media: unknown };
+  | { type: 'media-update'; media: unknown }
+  /**
+   * Publications whose source can pause on its own (a streaming-in reconnecting): its tracks'
+   * status, relayed as `stream update` audio.status/video.status. Media nodes may omit it.
+   */
+  | { type: 'media-status'; status: 'active' | 'inactive' };
+
+/**
+ * How long deleting a streaming-out or recording may take: the node lets FFmpeg finish the
+ * file or stream first. Callers of the delete methods (and `destroy`) allow a little more.
+ */
+export const OUTPUT_FINISH_TIMEOUT_MS = 20_000;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { PublishTrack, SubscribeTrack } from '../agents/webrtc/protocol.js';
 import {
   NotFoundError,
@@ -7,6 +8,7 @@ import {
 } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import type { RpcBus } from '../common/rpc/rpc-bus.js';
+import { createStreamingInBody } from '../management-api/request-schemas.js';
 import { validate } from '../management-api/validate.js';
 import type { PortalEvent } from '../portal/protocol.js';
 import { InputLimitError, MediaSetupError, RoomFullError } from './errors.js';
@@ -24,6 +26,7 @@ import {
   type VideoParameters,
 } from './request-schemas.js';
 import { parseRoomConfig, type RoomConfig } from './room-config.js';
+import { type OutputKind, RoomOutputs } from './room-outputs.js';
 import type {
   MediaStatus,
   Participant,
@@ -37,6 +40,8 @@ import {
   type ForwardStreamInfo,
   type MediaReport,
   mediaReportSchema,
+  type RequestedTrack,
+  streamingMediaReport,
   unacceptableFormat,
 } from './stream-info.js';
 import { StreamLinks } from './stream-links.js';
@@ -83,6 +88,9 @@ export class RoomController {
   private readonly log: Logger;
   private released = false;
   private readonly setupTimeoutMs: number;
+  private readonly outputs: RoomOutputs;
+  /** Streaming-in requests waiting for their stream to go live (or be removed). */
+  private readonly liveWaiters = new Map<string, (live: boolean) => void>();
 
   constructor(private readonly options: RoomControllerOptions) {
     this.roomId = options.roomId;
@@ -92,6 +100,19 @@ export class RoomController {
     this.log = createLogger('conference.room', { roomId: options.roomId });
     this.transports = new Transports(this.media);
     this.links = new StreamLinks(this.media, (nodeId) => this.transports.nodeAlive(nodeId), this.log);
+    this.outputs = new RoomOutputs({
+      media: this.media,
+      links: this.links,
+      log: this.log,
+      resolveSource: (from, kind) => this.resolveSource(from, kind),
+      sourceOf: (publicationId) => {
+        const pub = this.publications.get(publicationId);
+        const nodeId = pub ? this.sourceLoc(pub)?.nodeId : undefined;
+        return pub?.live && pub.info && nodeId ? { nodeId, info: pub.info } : undefined;
+      },
+      nodeAlive: (nodeId) => this.transports.nodeAlive(nodeId),
+      markNodeLost: (nodeId) => this.transports.markNodeLost(nodeId),
+    });
   }
 
   get isReleased(): boolean {
@@ -406,6 +427,10 @@ export class RoomController {
   }
 
   onSessionProgress(sessionId: string, progress: SessionProgress): void {
+    if (this.outputs.onProgress(sessionId, progress)) {
+      if (progress.type === 'failed') setImmediate(() => this.releaseIfEmpty());
+      return;
+    }
     const pub = this.publications.get(sessionId);
     const sub = pub ? undefined : this.subscriptions.get(sessionId);
     if (!pub && !sub) {
@@ -416,19 +441,24 @@ export class RoomController {
       case 'ready':
         if (pub) {
           pub.sessionReady = true;
-          if (progress.media !== undefined) pub.report = this.readReport(sessionId, progress.media);
+          if (progress.media !== undefined) pub.report = this.readReport(sessionId, progress.media, pub);
         } else if (sub) sub.sessionReady = true;
         this.completeSession(sessionId);
         return;
       case 'failed': {
         const reason = progress.reason || 'session failed';
-        if (pub) void this.removePublication(pub, reason);
+        if (pub) void this.removePublication(pub, reason).then(() => this.releaseIfEmpty());
         else if (sub) void this.removeSubscription(sub, reason);
         return;
       }
+      case 'media-status':
+        if (pub?.external) this.setSourceStatus(pub, progress.status === 'inactive' ? 'inactive' : 'active');
+        return;
       case 'media-update':
         if (pub) {
-          pub.report = this.readReport(sessionId, progress.media) ?? pub.report;
+          // A streaming-in that reconnected delivers again.
+          if (pub.external) this.setSourceStatus(pub, 'active');
+          pub.report = this.readReport(sessionId, progress.media, pub) ?? pub.report;
           if (pub.live) {
             this.refreshInfo(pub);
             if (this.config.notifying.streamChange) {
@@ -452,9 +482,20 @@ export class RoomController {
    */
   async onMediaNodeLost(lost: { nodeId?: string; agentId?: string }): Promise<void> {
     const hit = this.transports.markLost(lost);
-    if (hit.length === 0) return;
-    this.log.warn({ ...lost, transports: hit.map((t) => t.id) }, 'media node lost');
-    await Promise.all(hit.map((t) => this.failTransport(t, NODE_LOST_REASON)));
+    const inputs = [...this.publications.values()].filter((p) => {
+      const loc = p.external?.loc;
+      return loc !== undefined && (loc.nodeId === lost.nodeId || loc.agentId === lost.agentId);
+    });
+    for (const p of inputs) if (p.external?.loc) this.transports.markNodeLost(p.external.loc.nodeId);
+    if (hit.length > 0) this.log.warn({ ...lost, transports: hit.map((t) => t.id) }, 'media node lost');
+    if (inputs.length > 0)
+      this.log.warn({ ...lost, streams: inputs.map((p) => p.id) }, 'streaming-in node lost');
+    await Promise.all([
+      ...hit.map((t) => this.failTransport(t, NODE_LOST_REASON)),
+      ...inputs.map((p) => this.removePublication(p, NODE_LOST_REASON)),
+      this.outputs.onNodeLost(lost),
+    ]);
+    if (hit.length > 0 || inputs.length > 0) this.releaseIfEmpty();
   }
 
   /** The portal serving these participants is gone: they leave (nobody can relogin there). */
@@ -532,6 +573,94 @@ export class RoomController {
     const pub = this.publications.get(streamId);
     if (!pub) throw new NotFoundError(`stream ${streamId} not found`);
     await this.removePublication(pub, 'Stream deleted by the room administrator');
+    this.releaseIfEmpty();
+  }
+
+  /**
+   * REST streaming-in: a `streaming-in` source on a streaming node (task = stream id), announced
+   * as a forward stream (info.type 'streaming', owner 'admin') once it delivers media. Answers
+   * with its StreamInfo when it connected within the setup time, else with what is known so far
+   * (the `stream add` follows when it connects).
+   */
+  async addStreamingIn(body: unknown): Promise<ForwardStreamInfo> {
+    this.requireLive();
+    const req = validate(createStreamingInBody, body, 'streaming-in');
+    const limit = this.config.inputLimit;
+    if (limit >= 0 && this.publications.size >= limit) throw new InputLimitError('Too many inputs');
+    const requested: RequestedTrack[] = [];
+    if (req.media.audio !== false) requested.push({ type: 'audio', mid: '0' });
+    if (req.media.video !== false) requested.push({ type: 'video', mid: '1' });
+    if (requested.length === 0) throw new ValidationError('media: neither audio nor video requested');
+    const id = randomBytes(8).toString('hex');
+    const pub: Publication = {
+      id,
+      owner: 'admin',
+      transportId: '',
+      requested,
+      attributes: req.attributes ?? {},
+      sessionReady: false,
+      live: false,
+      report: undefined,
+      status: { audio: 'active', video: 'active' },
+      info: undefined,
+      external: { loc: undefined, url: req.connection.url },
+    };
+    this.publications.set(id, pub);
+    const live = new Promise<boolean>((resolve) => this.liveWaiters.set(id, resolve));
+    try {
+      const loc = await this.media.placeTask('streaming', id);
+      if (pub.external) pub.external.loc = loc;
+      this.requireStillThere(this.publications.get(id) === pub, id);
+      await this.media.publishSource(loc.nodeId, id, {
+        type: 'streaming-in',
+        url: req.connection.url,
+        transportProtocol: req.connection.transportProtocol,
+        bufferSize: req.connection.bufferSize,
+        media: { audio: req.media.audio, video: req.media.video },
+      });
+    } catch (err) {
+      this.liveWaiters.delete(id);
+      await this.removePublication(pub);
+      this.releaseIfEmpty();
+      throw new MediaSetupError(`streaming-in could not be set up: ${errorText(err)}`, { cause: err });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      live,
+      new Promise<'pending'>((resolve) => {
+        // Bounded below the management API's call timeout (5 s by default).
+        timer = setTimeout(() => resolve('pending'), Math.min(this.setupTimeoutMs, 3000));
+      }),
+    ]);
+    clearTimeout(timer);
+    this.liveWaiters.delete(id);
+    if (outcome === false) throw new MediaSetupError(`streaming-in ${id} failed to connect`);
+    this.log.info({ streamId: id, url: pub.external?.url, live: outcome === true }, 'streaming-in added');
+    if (pub.info) return pub.info;
+    return {
+      id,
+      type: 'forward',
+      media: { tracks: [] },
+      info: { owner: 'admin', type: 'streaming', inViews: [], attributes: pub.attributes },
+    };
+  }
+
+  getOutputs(kind: OutputKind): unknown[] {
+    return this.outputs.list(kind);
+  }
+
+  addOutput(kind: OutputKind, body: unknown): Promise<unknown> {
+    this.requireLive();
+    return this.outputs.add(kind, body);
+  }
+
+  updateOutput(kind: OutputKind, id: string, patches: unknown): Promise<unknown> {
+    return this.outputs.update(kind, id, patches);
+  }
+
+  async deleteOutput(kind: OutputKind, id: string): Promise<void> {
+    await this.outputs.removeOf(kind, id);
+    this.releaseIfEmpty();
   }
 
   updateRoomConfig(config: unknown): void {
@@ -543,6 +672,9 @@ export class RoomController {
   async destroy(): Promise<void> {
     const ids = [...this.participants.keys()];
     await Promise.all(ids.map((id) => this.dropParticipant(id).catch(() => undefined)));
+    await this.outputs.removeAll();
+    const inputs = [...this.publications.values()].filter((p) => p.external);
+    await Promise.all(inputs.map((p) => this.removePublication(p)));
     this.release();
   }
 
@@ -629,7 +761,12 @@ export class RoomController {
     for (const id of this.participants.keys()) if (id !== except) this.notify(id, event, data);
   }
 
-  private readReport(sessionId: string, media: unknown): MediaReport | undefined {
+  private readReport(sessionId: string, media: unknown, pub?: Publication): MediaReport | undefined {
+    if (pub?.external) {
+      const report = streamingMediaReport(media);
+      if (!report) this.log.warn({ sessionId }, 'unreadable streaming-in media ignored');
+      return report;
+    }
     const parsed = mediaReportSchema.safeParse(media);
     if (parsed.success) return parsed.data;
     this.log.warn({ sessionId, issues: parsed.error.issues.slice(0, 3) }, 'unreadable media report ignored');
@@ -666,7 +803,7 @@ export class RoomController {
     const pub = this.publications.get(sessionId);
     if (pub) {
       const transport = this.transports.get(pub.transportId);
-      if (pub.live || !pub.sessionReady || !transport?.ready) return;
+      if (pub.live || !pub.sessionReady || (!pub.external && !transport?.ready)) return;
       this.refreshInfo(pub);
       const info = pub.info;
       const rejection = info ? unacceptableFormat(info, this.config) : 'No valid tracks in stream';
@@ -675,6 +812,7 @@ export class RoomController {
         return;
       }
       pub.live = true;
+      this.liveWaiters.get(pub.id)?.(true);
       this.notify(pub.owner, 'progress', { id: pub.transportId, sessionId, status: 'ready' });
       if (this.config.notifying.streamChange)
         this.broadcast('stream', { id: pub.id, status: 'add', data: info });
@@ -699,7 +837,12 @@ export class RoomController {
             id: pub.id,
             type: 'forward',
             media: { tracks },
-            info: { owner: pub.owner, type: 'webrtc', inViews: [], attributes: pub.attributes },
+            info: {
+              owner: pub.owner,
+              type: pub.external ? 'streaming' : 'webrtc',
+              inViews: [],
+              attributes: pub.attributes,
+            },
           };
   }
 
@@ -729,7 +872,7 @@ export class RoomController {
     const wanted = new Set<string>();
     for (const [routerStream, publicationId] of routerStreamsOf(sub.tracks)) {
       const source = this.publications.get(publicationId);
-      const sourceLoc = source ? this.transports.get(source.transportId)?.loc : undefined;
+      const sourceLoc = source ? this.sourceLoc(source) : undefined;
       if (!source || !sourceLoc) throw new NotFoundError(`Subscription source not found: ${publicationId}`);
       if (sourceLoc.nodeId === destNode) continue;
       const key = await this.links.use(sub.id, routerStream, publicationId, sourceLoc.nodeId, destNode);
@@ -753,7 +896,8 @@ export class RoomController {
   private async removePublication(pub: Publication, error?: string): Promise<void> {
     if (this.publications.get(pub.id) !== pub) return;
     this.publications.delete(pub.id);
-    const transport = this.transports.get(pub.transportId);
+    this.liveWaiters.get(pub.id)?.(false);
+    const transport = pub.external ? undefined : this.transports.get(pub.transportId);
     transport?.sessions.delete(pub.id);
     if (error !== undefined) {
       this.notify(pub.owner, 'progress', {
@@ -770,10 +914,24 @@ export class RoomController {
     }
     if (pub.live && this.config.notifying.streamChange)
       this.broadcast('stream', { id: pub.id, status: 'remove' });
+    work.push(this.outputs.onPublicationRemoved(pub.id));
     const loc = transport?.loc;
     if (transport && loc && this.transports.nodeAlive(loc.nodeId)) {
       work.push(
         this.quietly(this.media.unpublish(loc, transport.id, pub.id), 'unpublish', { streamId: pub.id }),
+      );
+    }
+    const inputLoc = pub.external?.loc;
+    if (inputLoc) {
+      const alive = this.transports.nodeAlive(inputLoc.nodeId);
+      work.push(
+        (async () => {
+          if (alive)
+            await this.quietly(this.media.unpublishSource(inputLoc.nodeId, pub.id), 'unpublish', {
+              streamId: pub.id,
+            });
+          await this.media.releaseTask(inputLoc, pub.id, alive);
+        })(),
       );
     }
     await Promise.all(work);
@@ -825,6 +983,7 @@ export class RoomController {
   private async setStreamMute(pub: Publication, selector: Selector, muted: boolean): Promise<void> {
     const kinds = kindsOf(selector).filter((k) => pub.requested.some((t) => t.type === k));
     if (kinds.length === 0) throw new ValidationError('Stream does NOT contain valid track to pause/play');
+    if (pub.external) throw new NotImplementedError('pausing a streaming-in is not supported');
     const loc = await this.transports.locOf(pub.transportId);
     await this.media.mute(loc.nodeId, pub.id, selector, muted);
     if (this.publications.get(pub.id) !== pub) return;
@@ -893,9 +1052,32 @@ export class RoomController {
     if (data.video.parameters) video.parameters = { ...video.parameters, ...data.video.parameters };
   }
 
+  /** A streaming-in's source paused (reconnecting) or resumed: `stream update` per track kind. */
+  private setSourceStatus(pub: Publication, status: MediaStatus): void {
+    const kinds = (['audio', 'video'] as const).filter(
+      (k) => pub.requested.some((t) => t.type === k) && pub.status[k] !== status,
+    );
+    for (const kind of kinds) pub.status[kind] = status;
+    if (pub.info) for (const t of pub.info.media.tracks) if (kinds.includes(t.type)) t.status = status;
+    if (!pub.live || !this.config.notifying.streamChange) return;
+    for (const kind of kinds)
+      this.broadcast('stream', {
+        id: pub.id,
+        status: 'update',
+        data: { field: `${kind}.status`, value: status },
+      });
+  }
+
   /** Releases the room when nobody is in it (e.g. after a refused first join). */
   releaseIfEmpty(): void {
-    if (this.participants.size === 0) this.release();
+    if (this.participants.size > 0 || this.outputs.size > 0) return;
+    for (const pub of this.publications.values()) if (pub.external) return;
+    this.release();
+  }
+
+  /** The node holding a publication's router stream. */
+  private sourceLoc(pub: Publication): Locality | undefined {
+    return pub.external ? pub.external.loc : this.transports.get(pub.transportId)?.loc;
   }
 
   private release(): void {

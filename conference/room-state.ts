@@ -43,6 +43,8 @@ export interface Publication {
   report: MediaReport | undefined;
   status: { audio: MediaStatus; video: MediaStatus };
   info: ForwardStreamInfo | undefined;
+  /** A streaming-in: the stream comes from a streaming node (no transport, owner 'admin'). */
+  external?: { loc: Locality | undefined; url: string };
 }
 
 export interface SubscribedTrack {

@@ -50,7 +50,7 @@ export interface ForwardStreamInfo {
   id: string;
   type: 'forward';
   media: { tracks: TrackInfo[] };
-  info: { owner: string; type: 'webrtc'; inViews: string[]; attributes: unknown };
+  info: { owner: string; type: 'webrtc' | 'streaming'; inViews: string[]; attributes: unknown };
 }
 
 const resolutionSchema = z.object({
@@ -80,6 +80,48 @@ export const mediaReportSchema = z.object({
   ),
 });
 export type MediaReport = z.output<typeof mediaReportSchema>;
+
+/**
+ * A streaming node's `connected` media (`{video?{codec,width,height}, audio?{codec,sampleRate,
+ * channels}}`, docs/streaming.md) as a MediaReport of mids '0' (audio) and '1' (video).
+ */
+export function streamingMediaReport(media: unknown): MediaReport | undefined {
+  const parsed = streamingMediaSchema.safeParse(media);
+  if (!parsed.success) return undefined;
+  const { audio, video } = parsed.data;
+  const tracks: MediaReport['tracks'] = [];
+  if (audio)
+    tracks.push({
+      type: 'audio',
+      mid: '0',
+      format: { codec: audio.codec, sampleRate: audio.sampleRate, channelNum: audio.channels },
+    });
+  if (video)
+    tracks.push({
+      type: 'video',
+      mid: '1',
+      format: { codec: video.codec },
+      resolutions: { '': { width: video.width, height: video.height } },
+    });
+  return { tracks };
+}
+
+const streamingMediaSchema = z.object({
+  audio: z
+    .object({
+      codec: z.string().min(1),
+      sampleRate: z.number().int().positive(),
+      channels: z.number().int().positive(),
+    })
+    .optional(),
+  video: z
+    .object({
+      codec: z.string().min(1),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+    })
+    .optional(),
+});
 
 export interface RequestedTrack {
   type: 'audio' | 'video';

@@ -103,6 +103,11 @@ export class Transports {
     return hit;
   }
 
+  /** A non-webrtc node (streaming, recording) the room used is gone: nothing more is sent to it. */
+  markNodeLost(nodeId: string): void {
+    this.lostNodes.add(nodeId);
+  }
+
   nodeAlive(nodeId: string | undefined): nodeId is string {
     return nodeId !== undefined && nodeId !== '' && !this.lostNodes.has(nodeId);
   }

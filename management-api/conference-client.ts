@@ -1,8 +1,10 @@
-import { CLUSTER_MANAGER_ID } from '../cluster-manager/protocol.js';
+import type { NodeRequest } from '../agents/protocol.js';
+import { CLUSTER_MANAGER_ID, type ScheduleResult } from '../cluster-manager/protocol.js';
 import { NotImplementedError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import type { RpcBus } from '../common/rpc/rpc-bus.js';
 import { RpcMethodNotFoundError, RpcTargetUnavailableError } from '../common/rpc/rpc-errors.js';
+import { OUTPUT_FINISH_TIMEOUT_MS } from '../conference/protocol.js';
 import { ServiceUnavailableError } from './errors.js';
 
 const log = createLogger('management-api.conference-client');
@@ -20,10 +22,13 @@ export type ConferenceMethod =
   | 'getStream'
   | 'updateStream'
   | 'deleteStream'
+  | 'addStreamingIn'
   | 'getStreamingOuts'
+  | 'addStreamingOut'
   | 'updateStreamingOut'
   | 'deleteStreamingOut'
   | 'getRecordings'
+  | 'addRecording'
   | 'updateRecording'
   | 'deleteRecording'
   | 'getSipCalls'
@@ -71,12 +76,58 @@ export class ConferenceClient {
     return typeof nodeId === 'string' ? nodeId : null;
   }
 
+  /**
+   * Schedules the room's conference node if the room is not live (as a portal does for a
+   * join): for requests that start a room, like OWT's streaming-in.
+   */
+  async start(roomId: string): Promise<string> {
+    try {
+      const agent = await this.bus.call<ScheduleResult>(
+        CLUSTER_MANAGER_ID,
+        'schedule',
+        ['conference', roomId, {}],
+        {
+          timeoutMs: this.timeoutMs,
+        },
+      );
+      const request: NodeRequest = { task: roomId, room: roomId };
+      const nodeId = await this.bus.call<unknown>(agent.id, 'getNode', [request], {
+        timeoutMs: this.timeoutMs,
+      });
+      if (typeof nodeId !== 'string' || nodeId === '') throw new Error(`agent ${agent.id} returned no node`);
+      return nodeId;
+    } catch (err) {
+      throw new ServiceUnavailableError(`cannot start a conference node for room ${roomId}`, { cause: err });
+    }
+  }
+
+  /** Calls the room's conference node, starting one if the room is not live. */
+  async callStarting<T>(roomId: string, method: ConferenceMethod, args: unknown[]): Promise<T> {
+    const nodeId = (await this.locate(roomId)) ?? (await this.start(roomId));
+    const answer = await this.callNode<T>(nodeId, roomId, method, args);
+    if (answer === NOT_LIVE) throw new ServiceUnavailableError(`conference node of room ${roomId} is gone`);
+    return answer;
+  }
+
   /** Calls the room's conference node, or returns NOT_LIVE. */
   async call<T>(roomId: string, method: ConferenceMethod, args: unknown[]): Promise<T | NotLive> {
     const nodeId = await this.locate(roomId);
     if (nodeId === null) return NOT_LIVE;
+    return this.callNode<T>(nodeId, roomId, method, args);
+  }
+
+  private async callNode<T>(
+    nodeId: string,
+    roomId: string,
+    method: ConferenceMethod,
+    args: unknown[],
+  ): Promise<T | NotLive> {
     try {
-      return await this.bus.call<T>(nodeId, method, [roomId, ...args], { timeoutMs: this.timeoutMs });
+      // Deleting an output waits for FFmpeg to finish the file or stream.
+      const finishes =
+        method === 'deleteRecording' || method === 'deleteStreamingOut' || method === 'destroy';
+      const timeoutMs = finishes ? Math.max(this.timeoutMs, OUTPUT_FINISH_TIMEOUT_MS + 5000) : this.timeoutMs;
+      return await this.bus.call<T>(nodeId, method, [roomId, ...args], { timeoutMs });
     } catch (err) {
       if (err instanceof RpcTargetUnavailableError) {
         log.debug({ roomId, nodeId, method }, 'conference node gone; room not live');

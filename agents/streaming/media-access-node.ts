@@ -8,6 +8,7 @@ import { mediaPrimitiveHandlers } from '../../common/media/media-primitive-handl
 import { MediaRouter } from '../../common/media/media-router.js';
 import type { RpcBus, RpcHandlers } from '../../common/rpc/rpc-bus.js';
 import type { SessionProgress } from '../../conference/protocol.js';
+import { MEDIA_PRIMITIVE_METHODS } from '../webrtc/protocol.js';
 
 const log = createLogger('media-access-node');
 
@@ -118,7 +119,7 @@ export class MediaAccessNode {
       };
     }
     const primitives = mediaPrimitiveHandlers(this.router, this.hub, { sources, sinks });
-    return {
+    const handlers = {
       ...primitives,
       /** Like unsubscribe, but resolves once ffmpeg has finished the output (files complete). */
       unsubscribe: async (subscriptionId: unknown) => {
@@ -137,6 +138,15 @@ export class MediaAccessNode {
         this.targets.delete(streamId as string);
         return result;
       },
+    };
+    // The conference calls every media node by the names of MEDIA_PRIMITIVE_METHODS (webrtc
+    // nodes need them apart from their own publish/subscribe): serve both.
+    return {
+      ...handlers,
+      [MEDIA_PRIMITIVE_METHODS.publish]: handlers.publish,
+      [MEDIA_PRIMITIVE_METHODS.unpublish]: handlers.unpublish,
+      [MEDIA_PRIMITIVE_METHODS.subscribe]: handlers.subscribe,
+      [MEDIA_PRIMITIVE_METHODS.unsubscribe]: handlers.unsubscribe,
     };
   }
 

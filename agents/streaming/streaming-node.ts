@@ -13,6 +13,8 @@ export const STREAMING_STATUS_TOPIC = 'streaming.status';
 export function inProgress(status: StreamingInStatus, first: boolean): SessionProgress | undefined {
   if (status.status === 'connected')
     return first ? { type: 'ready', media: status.media } : { type: 'media-update', media: status.media };
+  // Source lost, reconnecting: the room sees the stream inactive until the next `connected`.
+  if (status.status === 'reconnecting') return { type: 'media-status', status: 'inactive' };
   if (status.status === 'failed') return { type: 'failed', reason: status.reason };
   return undefined;
 }

@@ -62,6 +62,31 @@ export function liveRoutes(deps: ApiDeps): RouteSpec[] {
     },
   });
 
+  /** POST that creates a room output/input: validated here, again by the conference. */
+  const create = (
+    pattern: string,
+    body: z.ZodType,
+    method: ConferenceMethod,
+    what: string,
+    startsRoom: boolean,
+  ): RouteSpec => ({
+    method: 'POST',
+    pattern,
+    summary: startsRoom
+      ? `Create a ${what} (starts the room if it is not live)`
+      : `Create a ${what} of a stream in the live room (404 when not live)`,
+    auth: 'service',
+    body,
+    handler: async (req) => {
+      const roomId = await roomOf(req);
+      const args = [validate(body, req.body)];
+      if (startsRoom) return { json: await deps.conference.callStarting<unknown>(roomId, method, args) };
+      const answer = await deps.conference.call<unknown>(roomId, method, args);
+      if (answer === NOT_LIVE) throw new NotFoundError(`room ${roomId} is not live: no stream to ${what}`);
+      return { json: answer };
+    },
+  });
+
   const notYet = (pattern: string, body: z.ZodType, what: string, missing: string): RouteSpec => ({
     method: 'POST',
     pattern,
@@ -95,24 +120,14 @@ export function liveRoutes(deps: ApiDeps): RouteSpec[] {
     item('GET', `${R}/streams/{stream}`, 'stream', 'getStream', 'stream'),
     item('PATCH', `${R}/streams/{stream}`, 'stream', 'updateStream', 'stream', streamPatchBody),
     item('DELETE', `${R}/streams/{stream}`, 'stream', 'deleteStream', 'stream'),
-    notYet(
-      `${R}/streaming-ins`,
-      createStreamingInBody,
-      'streaming-in',
-      'the streaming agent (agents/streaming)',
-    ),
+    create(`${R}/streaming-ins`, createStreamingInBody, 'addStreamingIn', 'streaming-in', true),
     item('DELETE', `${R}/streaming-ins/{stream}`, 'stream', 'deleteStream', 'streaming-in'),
     list(`${R}/streaming-outs`, 'getStreamingOuts', 'streaming-outs'),
-    notYet(
-      `${R}/streaming-outs`,
-      createStreamingOutBody,
-      'streaming-out',
-      'the streaming agent (agents/streaming)',
-    ),
+    create(`${R}/streaming-outs`, createStreamingOutBody, 'addStreamingOut', 'streaming-out', false),
     item('PATCH', `${R}/streaming-outs/{id}`, 'id', 'updateStreamingOut', 'streaming-out', outputPatchBody),
     item('DELETE', `${R}/streaming-outs/{id}`, 'id', 'deleteStreamingOut', 'streaming-out'),
     list(`${R}/recordings`, 'getRecordings', 'recordings'),
-    notYet(`${R}/recordings`, createRecordingBody, 'recording', 'the recording agent (agents/recording)'),
+    create(`${R}/recordings`, createRecordingBody, 'addRecording', 'recording', false),
     item('PATCH', `${R}/recordings/{id}`, 'id', 'updateRecording', 'recording', outputPatchBody),
     item('DELETE', `${R}/recordings/{id}`, 'id', 'deleteRecording', 'recording'),
     list(`${R}/sipcalls`, 'getSipCalls', 'sip calls'),

@@ -252,7 +252,7 @@ describe('conference room controller: management methods', () => {
     assert.deepEqual(await h.conf('getStreamingOuts', 'r1'), []);
     assert.deepEqual(await h.conf('getRecordings', 'r1'), []);
     assert.deepEqual(await h.conf('getSipCalls', 'r1'), []);
-    await rejects(h.conf('deleteRecording', 'r1', 'x'), 'RoomNotLiveError', /recording x not found/);
+    await rejects(h.conf('deleteRecording', 'r1', 'x'), 'NotFoundError', /recording x not found/);
 
     await h.conf('deleteStream', 'r1', 'pub1');
     await h.portal.waitFor(

@@ -57,6 +57,9 @@ describe('management API: live room state', () => {
       updateRecording: record('updateRecording', (_r, id) => byId(id as string, [{ id: 'r1' }])),
       deleteRecording: record('deleteRecording', (_r, id) => void byId(id as string, [{ id: 'r1' }])),
       updateSipCall: record('updateSipCall', (_r, id) => byId(id as string, [{ id: 'c1' }])),
+      addStreamingIn: record('addStreamingIn', () => ({ id: 'in1' })),
+      addStreamingOut: record('addStreamingOut', () => ({ id: 'o2' })),
+      addRecording: record('addRecording', () => ({ id: 'r2' })),
       // deleteSipCall deliberately missing: a conference without it answers 501.
     });
   });
@@ -201,32 +204,52 @@ describe('management API: live room state', () => {
     assert.equal(calls.length, 0);
   });
 
-  it('creating streaming-ins, streaming-outs, recordings and sip calls answers 501 naming the missing part', async () => {
+  it('creating streaming-ins, streaming-outs and recordings goes to the conference with the validated body; sip calls 501', async () => {
     const c = h.client();
     const media = { audio: { from: 's1' }, video: { from: 's1' } };
-    const cases: Array<[string, unknown, RegExp]> = [
+    const streamingIn = {
+      connection: { url: 'rtsp://127.0.0.1:8554/cam' },
+      media: { audio: 'auto', video: true },
+    };
+    const cases: Array<[string, unknown, string, unknown]> = [
       [
         'streaming-ins',
-        { connection: { url: 'rtsp://127.0.0.1:8554/cam' }, media: { audio: 'auto', video: true } },
-        /streaming agent/,
+        streamingIn,
+        'addStreamingIn',
+        {
+          ...streamingIn,
+          connection: { ...streamingIn.connection, transportProtocol: 'tcp', bufferSize: 8192 },
+        },
       ],
-      ['streaming-outs', { protocol: 'rtmp', url: 'rtmp://127.0.0.1/live/x', media }, /streaming agent/],
-      ['recordings', { container: 'mp4', media }, /recording agent/],
       [
-        'sipcalls',
-        { peerURI: 'sip:bob@127.0.0.1', mediaIn: { audio: true, video: false }, mediaOut: media },
-        /SIP/,
+        'streaming-outs',
+        { protocol: 'rtmp', url: 'rtmp://127.0.0.1/live/x', media },
+        'addStreamingOut',
+        undefined,
       ],
+      ['recordings', { media }, 'addRecording', { container: 'auto', media }],
     ];
-    for (const [path, body, pattern] of cases) {
-      for (const room of [idle, live]) {
-        const res = await c.request('POST', `${R(room)}/${path}`, body);
-        assert.equal(res.status, 501, path);
-        assert.equal((res.json as Json).error?.code, 'NOT_IMPLEMENTED');
-        assert.match(String((res.json as Json).error?.message), pattern);
-      }
-      const bad = await c.request('POST', `${R(idle)}/${path}`, { nonsense: true });
+    for (const [path, body, method, validated] of cases) {
+      calls.length = 0;
+      const res = await c.request('POST', `${R(live)}/${path}`, body);
+      assert.equal(res.status, 200, path);
+      assert.equal(calls[0]?.method, method);
+      assert.deepEqual(calls[0]?.args, [live, validated ?? body]);
+      const bad = await c.request('POST', `${R(live)}/${path}`, { nonsense: true });
       assert.equal(bad.status, 400, `${path} bad body`);
+    }
+    // Outputs need a stream of a live room.
+    for (const [path, body] of cases.slice(1)) {
+      const res = await c.request('POST', `${R(idle)}/${path}`, body);
+      assert.equal(res.status, 404, path);
+      assert.match(String((res.json as Json).error?.message), /not live/);
+    }
+    const sip = { peerURI: 'sip:bob@127.0.0.1', mediaIn: { audio: true, video: false }, mediaOut: media };
+    for (const room of [idle, live]) {
+      const res = await c.request('POST', `${R(room)}/sipcalls`, sip);
+      assert.equal(res.status, 501);
+      assert.equal((res.json as Json).error?.code, 'NOT_IMPLEMENTED');
+      assert.match(String((res.json as Json).error?.message), /SIP/);
     }
   });
 

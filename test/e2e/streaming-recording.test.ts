@@ -1,0 +1,440 @@
+/**
+ * Streaming and recording wired into rooms, end to end: real RabbitMQ, every part in its own
+ * process (`mediaspread start …`: cluster manager, management API, portal, conference agent,
+ * a webrtc agent, a streaming agent, a recording agent), a real nginx-rtmp, ffmpeg/ffprobe and
+ * headless Chromium pages with the browser SDK.
+ * - A page publishes its fake camera (VP8); REST starts a streaming-out to nginx-rtmp: ffprobe
+ *   reads the RTMP stream back as H264 at the camera's size; REST starts a recording, DELETE
+ *   ends it and the file plays (ffprobe duration > 0).
+ * - ffmpeg pushes a test pattern to nginx; a REST streaming-in pulls it into a room; a page
+ *   gets `stream add` and decodes it at the pattern's size; DELETE removes it from the page.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { CLUSTER_MANAGER_ID, type WorkerView } from '../../cluster-manager/protocol.js';
+import { AmqpBus } from '../../common/rpc/amqp-bus.js';
+import { ManagementApiClient } from '../../management-api/api-client.js';
+import { createStaticHandler } from '../../portal/static-files.js';
+import { type HeadlessChromium, launchChromium } from '../support/chromium.js';
+import { type CliProcess, startCli, writeTempConfig } from '../support/cli-process.js';
+import { type NginxRtmp, startNginxRtmp } from '../support/nginx-rtmp.js';
+import { type PrivateRabbit, startPrivateRabbit } from '../support/rabbitmq.js';
+import { waitUntil } from '../support/wait-until.js';
+
+const execFileAsync = promisify(execFile);
+const CLIENT_DIST = fileURLToPath(new URL('../../../client/dist', import.meta.url));
+
+const PAGE_SCRIPT = `
+window.events = [];
+window.publish = async (token) => {
+  const client = new MediaSpread.ConferenceClient();
+  window.client = client;
+  await client.join(token);
+  const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+  window.pub = await client.publish(media, { video: { codecs: ['vp8'] } });
+  return { streamId: window.pub.id };
+};
+window.watch = async (token) => {
+  const client = new MediaSpread.ConferenceClient();
+  window.client = client;
+  client.on('streamadded', (e) => window.events.push('streamadded:' + e.stream.id));
+  client.on('streamremoved', (e) => window.events.push('streamremoved:' + e.stream.id));
+  const info = await client.join(token);
+  const others = () => client.remoteStreams.find((s) => s.origin !== info.self.id);
+  const remote = others() ?? (await new Promise((resolve) => client.on('streamadded', () => others() && resolve(others()))));
+  window.sub = await client.subscribe(remote, { audio: true, video: true });
+  const video = document.createElement('video');
+  video.autoplay = true;
+  video.muted = true;
+  video.srcObject = window.sub.stream;
+  document.body.appendChild(video);
+  return { streamId: remote.id, origin: remote.origin, transportId: client.transportId };
+};
+window.received = async () => {
+  // The SDK answers with one RTCStatsReport per track.
+  const reports = await window.sub.getStats();
+  let video = { frames: 0, width: 0, height: 0 };
+  for (const report of reports) {
+    const codecs = new Map();
+    report.forEach((s) => { if (s.type === 'codec') codecs.set(s.id, s.mimeType); });
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video' && (s.framesDecoded ?? 0) >= video.frames)
+        video = { frames: s.framesDecoded ?? 0, width: s.frameWidth ?? 0, height: s.frameHeight ?? 0,
+          packets: s.packetsReceived, keyFrames: s.keyFramesDecoded, codec: codecs.get(s.codecId) };
+    });
+  }
+  return video;
+};
+`;
+
+const PAGE = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script src="/mediaspread.js"></script><script>${PAGE_SCRIPT}</script></head><body></body></html>`;
+
+interface ProbeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+}
+interface Probe {
+  streams: ProbeStream[];
+  format: { duration?: string };
+}
+
+async function probe(target: string): Promise<Probe> {
+  const args = [
+    '-v',
+    'error',
+    '-rw_timeout',
+    '10000000',
+    '-print_format',
+    'json',
+    '-show_streams',
+    '-show_format',
+  ];
+  const { stdout } = await execFileAsync('ffprobe', [...args, target], { timeout: 20_000 });
+  return JSON.parse(stdout) as Probe;
+}
+
+/** ffmpeg publishing a live H264 (baseline) + AAC test pattern to an RTMP URL, at most 120 s. */
+function pushTestPattern(url: string): ChildProcess {
+  return spawn(
+    'ffmpeg',
+    [
+      ...['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '120'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline'],
+      ...['-pix_fmt', 'yuv420p', '-g', '25', '-c:a', 'aac', '-f', 'flv', url],
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
+async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGKILL');
+  await exited;
+}
+
+describe('streaming-out, recording and streaming-in through REST, end to end', { timeout: 300_000 }, () => {
+  let rabbit: PrivateRabbit;
+  let nginx: NginxRtmp;
+  let bus: AmqpBus;
+  let chromium: HeadlessChromium;
+  let http: Server;
+  let origin = '';
+  let api: ManagementApiClient;
+  let recordingDir = '';
+  const procs: CliProcess[] = [];
+  const pushers: ChildProcess[] = [];
+
+  before(async () => {
+    rabbit = await startPrivateRabbit();
+    nginx = await startNginxRtmp();
+    const dataDir = mkdtempSync(join(tmpdir(), 'mediaspread-e2e-'));
+    recordingDir = mkdtempSync(join(tmpdir(), 'mediaspread-e2e-rec-'));
+    const config = writeTempConfig(
+      [
+        '[rpc]',
+        'transport = "amqp"',
+        `amqpUrl = "${rabbit.url}"`,
+        '[cluster]',
+        'secret = "e2e-cluster-secret-0123456789abcdef"',
+        'tokenKey = "e2e-token-key-0123456789abcdef"',
+        '[store]',
+        `dataDir = "${dataDir}"`,
+        '[managementApi]',
+        'port = 0',
+        'rpcTimeoutMs = 10000',
+        '[portal]',
+        'port = 0',
+        '[webrtc]',
+        'additionalHostAddresses = ["127.0.0.1"]',
+        '[recording]',
+        `dir = "${recordingDir}"`,
+        'minFreeBytes = 1048576',
+        '[agents.conference]',
+        'maxLoad = 1',
+        '[agents.webrtc]',
+        'maxLoad = 1',
+        '[agents.streaming]',
+        'maxLoad = 1',
+        '[agents.recording]',
+        'maxLoad = 1',
+      ].join('\n'),
+    );
+    const init = startCli(['admin', 'init', '--config', config]);
+    assert.equal((await init.exited).code, 0, init.output());
+    const serviceId = /MEDIASPREAD_SERVICE_ID=(\S+)/.exec(init.output())?.[1] ?? '';
+    const serviceKey = /MEDIASPREAD_SERVICE_KEY=(\S+)/.exec(init.output())?.[1] ?? '';
+    const start = (part: string) => {
+      const p = startCli(['start', part, '--config', config], { MEDIASPREAD_LOG_LEVEL: 'warn' });
+      procs.push(p);
+      return p;
+    };
+    start('cluster-manager');
+    const apiProc = start('management-api');
+    for (const part of ['portal', 'conference-agent', 'webrtc-agent', 'streaming-agent', 'recording-agent'])
+      start(part);
+    await apiProc.waitFor(/REST API: http:\/\/127\.0\.0\.1:\d+/, 30_000);
+    const apiUrl = /REST API: (http:\/\/127\.0\.0\.1:\d+)/.exec(apiProc.output())?.[1] as string;
+    api = new ManagementApiClient({ url: apiUrl, serviceId, serviceKey });
+    bus = await AmqpBus.connect({ url: rabbit.url, defaultTimeoutMs: 5000 });
+    const wanted = ['portal', 'conference', 'webrtc', 'streaming', 'recording'];
+    await waitUntil(
+      async () => {
+        const workers = await bus.call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', []).catch(() => []);
+        // Under max load too: the conference agent reports CPU, which other work on the machine can fill.
+        return wanted.every((p) => workers.some((w) => w.purpose === p && w.load < w.maxLoad));
+      },
+      90_000,
+      'every part joined the cluster, under max load',
+    );
+    const serveStatic = createStaticHandler(CLIENT_DIST);
+    http = createServer((req, res) => {
+      if (req.url === '/e2e.html') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(PAGE);
+      } else serveStatic(req, res);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    chromium = await launchChromium();
+  });
+
+  after(async () => {
+    // MEDIASPREAD_E2E_DUMP=1: the parts' logs, for a failure's diagnosis.
+    if (process.env.MEDIASPREAD_E2E_DUMP) for (const p of procs) console.error(p.output().slice(-6000));
+    for (const p of pushers) await stopProcess(p);
+    await chromium?.close();
+    await new Promise((resolve) => (http ? http.close(resolve) : resolve(undefined)));
+    await Promise.all(procs.map((p) => p.stop(5000)));
+    await bus?.close();
+    await rabbit?.stop();
+    await nginx?.remove();
+  });
+
+  const newRoom = async (name: string): Promise<string> =>
+    ((await api.requestOk('POST', '/v1/rooms', { name })).json as { _id: string })._id;
+
+  const tokenFor = async (room: string, user: string): Promise<string> =>
+    (await api.requestOk('POST', `/v1/rooms/${room}/tokens`, { user, role: 'presenter' })).text;
+
+  /**
+   * Runs a page's join (publish/watch) with a fresh token, again when the login was refused
+   * because the conference agent was momentarily over its max load (it reports machine CPU,
+   * which other work on a shared test machine can fill).
+   */
+  const joinPage = async <T>(page: Page, fn: string, room: string, user: string): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await page.evaluate(`window.${fn}(${JSON.stringify(await tokenFor(room, user))})`)) as T;
+      } catch (err) {
+        if (attempt >= 10 || !/under max load/.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  };
+
+  const nodeOf = async (purpose: string, task: string): Promise<string | null> => {
+    const agent = await bus.call<string | null>(CLUSTER_MANAGER_ID, 'getScheduled', [purpose, task]);
+    return agent ? bus.call<string | null>(agent, 'queryNode', [task]) : null;
+  };
+
+  const openPage = async (): Promise<Page> => {
+    const page = await chromium.context.newPage();
+    await page.goto(`${origin}/e2e.html`);
+    return page;
+  };
+
+  it('a published camera: streaming-out to RTMP reads back as H264 640x480; a recording plays after DELETE', async () => {
+    const room = await newRoom('e2e-outputs');
+    const page = await openPage();
+    try {
+      const { streamId } = await joinPage<{ streamId: string }>(page, 'publish', room, 'alice');
+      const media = { audio: { from: streamId }, video: { from: streamId } };
+
+      const rtmpUrl = nginx.url('live', 'out1');
+      const out = (
+        await api.requestOk('POST', `/v1/rooms/${room}/streaming-outs`, {
+          protocol: 'rtmp',
+          url: rtmpUrl,
+          media,
+        })
+      ).json as { id: string; url: string; protocol: string };
+      assert.equal(out.url, rtmpUrl);
+      assert.equal(out.protocol, 'rtmp');
+      const worker = await bus.call<string | null>(CLUSTER_MANAGER_ID, 'getScheduled', ['streaming', out.id]);
+      assert.equal(typeof worker, 'string', 'the output has its streaming worker');
+      await waitUntil(
+        async () => {
+          const outs = (await api.requestOk('GET', `/v1/rooms/${room}/streaming-outs`)).json as {
+            id: string;
+            status: string;
+          }[];
+          return outs.some((o) => o.id === out.id && o.status === 'active');
+        },
+        30_000,
+        'streaming-out active',
+      );
+      // ffprobe pulls the live stream back from nginx.
+      let video: ProbeStream | undefined;
+      await waitUntil(
+        async () => {
+          const result = await probe(rtmpUrl).catch(() => undefined);
+          video = result?.streams.find((s) => s.codec_type === 'video');
+          return video?.width === 640 && video?.height === 480;
+        },
+        30_000,
+        `RTMP read back at 640x480 (last ${JSON.stringify(video)})`,
+      );
+      assert.equal(video?.codec_name, 'h264');
+
+      const rec = (await api.requestOk('POST', `/v1/rooms/${room}/recordings`, { container: 'auto', media }))
+        .json as {
+        id: string;
+        storage: { file: string };
+      };
+      await waitUntil(
+        async () => {
+          const recs = (await api.requestOk('GET', `/v1/rooms/${room}/recordings`)).json as {
+            id: string;
+            status: string;
+          }[];
+          return recs.some((r) => r.id === rec.id && r.status === 'active');
+        },
+        30_000,
+        'recording active',
+      );
+      await new Promise((r) => setTimeout(r, 4000));
+      await api.requestOk('DELETE', `/v1/rooms/${room}/recordings/${rec.id}`);
+      // VP8 + Opus → auto → webm, named after the recording id.
+      assert.equal(rec.storage.file, `${rec.id}.webm`);
+      const file = join(recordingDir, rec.storage.file);
+      assert.ok(existsSync(file), `${file} exists`);
+      const recorded = await probe(file);
+      assert.ok(Number(recorded.format.duration ?? 0) > 1, `duration ${recorded.format.duration}`);
+      assert.ok(recorded.streams.some((s) => s.codec_type === 'video' && s.width === 640));
+      assert.deepEqual((await api.requestOk('GET', `/v1/rooms/${room}/recordings`)).json, []);
+
+      // PATCH: the streaming-out switches to a second publisher's stream, keeping its ffmpeg and
+      // its RTMP connection (nginx records one publish session, i.e. one FLV file).
+      const page2 = await openPage();
+      try {
+        const second = await joinPage<{ streamId: string }>(page2, 'publish', room, 'carol');
+        const patched = (
+          await api.requestOk('PATCH', `/v1/rooms/${room}/streaming-outs/${out.id}`, [
+            { op: 'replace', path: '/media/video/from', value: second.streamId },
+            { op: 'replace', path: '/media/audio/from', value: second.streamId },
+          ])
+        ).json as { media: { video: { from: string } } };
+        assert.equal(patched.media.video.from, second.streamId);
+        await new Promise((r) => setTimeout(r, 3000));
+        const after = await probe(rtmpUrl);
+        assert.ok(
+          after.streams.some((s) => s.codec_type === 'video' && s.codec_name === 'h264' && s.width === 640),
+        );
+        // The first publisher leaves: the output now reads the second stream and stays.
+        await page.evaluate('window.pub.stop()');
+        await new Promise((r) => setTimeout(r, 1000));
+        const outs = (await api.requestOk('GET', `/v1/rooms/${room}/streaming-outs`)).json as {
+          id: string;
+        }[];
+        assert.deepEqual(
+          outs.map((o) => o.id),
+          [out.id],
+        );
+        await api.requestOk('DELETE', `/v1/rooms/${room}/streaming-outs/${out.id}`);
+        assert.deepEqual((await api.requestOk('GET', `/v1/rooms/${room}/streaming-outs`)).json, []);
+        assert.equal(
+          nginx.recordings('out1').length,
+          1,
+          `one RTMP session: ${nginx.recordings('out1').join(', ')}`,
+        );
+      } finally {
+        await page2.close();
+      }
+      const unknown = await api.request('DELETE', `/v1/rooms/${room}/streaming-outs/${out.id}`);
+      assert.equal(unknown.status, 404);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('streaming-in: an RTMP test pattern is pulled into a new room; a page decodes it at 320x240; DELETE removes it', async () => {
+    const room = await newRoom('e2e-streaming-in');
+    const url = nginx.url('live', 'in1');
+    pushers.push(pushTestPattern(url));
+    await new Promise((r) => setTimeout(r, 1500));
+    // The room is not live: the streaming-in starts it.
+    const created = (
+      await api.requestOk('POST', `/v1/rooms/${room}/streaming-ins`, {
+        connection: { url },
+        media: { audio: 'auto', video: 'auto' },
+        attributes: { camera: 'pattern' },
+      })
+    ).json as { id: string; type: string; info: { type: string; owner: string; attributes: unknown } };
+    assert.equal(created.type, 'forward');
+    assert.equal(created.info.type, 'streaming');
+    assert.deepEqual(created.info.attributes, { camera: 'pattern' });
+    await waitUntil(
+      async () => {
+        const streams = (await api.requestOk('GET', `/v1/rooms/${room}/streams`)).json as { id: string }[];
+        return streams.some((s) => s.id === created.id);
+      },
+      20_000,
+      'streaming-in listed as a stream',
+    );
+    const page = await openPage();
+    try {
+      const watched = await joinPage<{ streamId: string; transportId: string }>(page, 'watch', room, 'bob');
+      assert.equal(watched.streamId, created.id);
+      let got = { frames: 0, width: 0, height: 0 };
+      try {
+        await waitUntil(
+          async () => {
+            got = (await page.evaluate('window.received()')) as typeof got;
+            return got.frames > 0 && got.width === 320 && got.height === 240;
+          },
+          20_000,
+          'frames decoded at 320x240',
+        );
+      } catch (err) {
+        // What each hop saw, for the diagnosis.
+        const stats = async (purpose: string, task: string) => {
+          const node = await nodeOf(purpose, task).catch(() => null);
+          return node ? bus.call(node, 'getMediaStats', []).catch((e: unknown) => String(e)) : 'no node';
+        };
+        const detail = {
+          page: got,
+          streaming: await stats('streaming', created.id),
+          webrtc: await stats('webrtc', watched.transportId),
+          transport: await nodeOf('webrtc', watched.transportId)
+            .then((node) => (node ? bus.call(node, 'getStats', [watched.transportId]) : 'no node'))
+            .catch((e: unknown) => String(e)),
+        };
+        throw new Error(`${(err as Error).message}: ${JSON.stringify(detail)}`);
+      }
+      await api.requestOk('DELETE', `/v1/rooms/${room}/streaming-ins/${created.id}`);
+      await waitUntil(
+        async () =>
+          ((await page.evaluate('window.events')) as string[]).includes(`streamremoved:${created.id}`),
+        10_000,
+        'stream remove on the page',
+      );
+      assert.equal(await bus.call(CLUSTER_MANAGER_ID, 'getScheduled', ['streaming', created.id]), null);
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -22,10 +22,14 @@ export interface StartAgentOptions {
 
 /**
  * Defaults for a purpose whose section is absent from the configuration: one conference node
- * holds many rooms (a room controller is light), unlike media nodes (one job each).
+ * holds many rooms (a room controller is light), one webrtc node many clients; other media
+ * nodes run one job each.
  */
 const SECTION_DEFAULTS: Partial<Record<Purpose, Record<string, unknown>>> = {
   conference: { nodes: { maxTasksPerNode: 50 } },
+  // A webrtc node holds many clients' peer connections; a process per client would make every
+  // join wait for a node to start.
+  webrtc: { nodes: { maxTasksPerNode: 20 } },
 };
 
 export async function startAgent(options: StartAgentOptions): Promise<RunningPart & { agent: Agent }> {
@@ -35,7 +39,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningPar
       `the ${purpose} agent's node role is not implemented yet; pass --bare to run an agent whose nodes serve only the base methods`,
     );
   }
-  const section = options.config.agents[purpose] ?? agentSectionSchema.parse(SECTION_DEFAULTS[purpose] ?? {});
+  const section =
+    options.config.agents[purpose] ??
+    agentSectionSchema.parse({
+      ...SECTION_DEFAULTS[purpose],
+      ...(options.defaultMaxLoad === undefined ? {} : { maxLoad: options.defaultMaxLoad }),
+    });
   const agent = new Agent({
     config: { ...section, purpose },
     bus: options.bus,

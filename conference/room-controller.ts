@@ -225,10 +225,7 @@ export class RoomController {
     const created = opts.transport.id === undefined;
     let transport: Transport | undefined;
     const setup = (async () => {
-      transport =
-        opts.transport.id === undefined
-          ? this.transports.open(participant, sessionId)
-          : this.transports.owned(participant.id, opts.transport.id);
+      transport = this.transports.forSession(participant, sessionId, opts.transport.id);
       const loc = await transport.created;
       this.requireStillThere(
         this.publications.get(sessionId) === publication && !transport.closed,
@@ -301,10 +298,7 @@ export class RoomController {
     const created = opts.transport.id === undefined;
     let transport: Transport | undefined;
     const setup = (async () => {
-      transport =
-        opts.transport.id === undefined
-          ? this.transports.open(participant, sessionId)
-          : this.transports.owned(participant.id, opts.transport.id);
+      transport = this.transports.forSession(participant, sessionId, opts.transport.id);
       const loc = await transport.created;
       const stillThere = () => this.subscriptions.get(sessionId) === subscription && !transport?.closed;
       this.requireStillThere(stillThere(), sessionId);

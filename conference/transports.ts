@@ -46,6 +46,16 @@ export class Transports {
    * A new transport for the participant, id = the session that needs it (SDK rule): a webrtc
    * worker scheduled by the participant's preference, its node, createTransport there.
    */
+  /**
+   * The transport a publish/subscribe runs on: the one it names, or a new one whose id is the
+   * session's id (the OWT SDK routes progress by session ids).
+   */
+  forSession(participant: Participant, sessionId: string, transportId: string | undefined): Transport {
+    return transportId === undefined
+      ? this.open(participant, sessionId)
+      : this.owned(participant.id, transportId);
+  }
+
   open(participant: Participant, transportId: string): Transport {
     const transport: Transport = {
       id: transportId,

@@ -25,7 +25,7 @@ export interface ConferenceNodeOptions {
 const DEFAULT_TIMEOUT_MS = 5000;
 
 /** Purposes whose lost workers/nodes may hold a room's media. */
-const MEDIA_PURPOSES = new Set(['webrtc', 'streaming', 'recording']);
+const MEDIA_PURPOSES = new Set(['webrtc', 'streaming', 'recording', 'video', 'audio']);
 
 function id(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '')
@@ -119,6 +119,11 @@ export class ConferenceNode {
       onSessionProgress: async (roomId: unknown, sessionId: unknown, progress: unknown) => {
         const controller = await this.existingRoom(roomId);
         controller?.onSessionProgress(id(sessionId, 'sessionId'), progress as SessionProgress);
+      },
+      /** Audio nodes: a view's active speaker changed (agents/audio/protocol.ts). */
+      onActiveAudio: async (roomId: unknown, mixerId: unknown, streamId: unknown) => {
+        const controller = await this.existingRoom(roomId);
+        controller?.onActiveAudio(id(mixerId, 'mixerId'), id(streamId, 'streamId'));
       },
 
       getParticipants: async (roomId: unknown) => (await room(roomId)).getParticipants(),

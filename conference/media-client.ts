@@ -16,6 +16,9 @@ export interface Locality {
   nodeId: string;
 }
 
+/** Purposes whose nodes a room places tasks on (besides webrtc transports). */
+export type TaskPurpose = 'streaming' | 'recording' | 'video' | 'audio';
+
 export interface LinkAddress {
   nodeId: string;
   host: string;
@@ -143,8 +146,16 @@ export class MediaClient {
 
   // ---- streaming / recording nodes (docs/streaming.md, docs/recording.md) ----
 
-  /** Schedules a worker of `purpose` for the task (a streaming-in, -out or recording id) and gets its node. */
-  async placeTask(purpose: 'streaming' | 'recording', taskId: string): Promise<Locality> {
+  /** A method of a node's own RPC interface (mixers, transcoders: conference/mixer-client.ts). */
+  callNode<T>(nodeId: string, method: string, args: unknown[]): Promise<T> {
+    return this.call<T>(nodeId, method, args);
+  }
+
+  /**
+   * Schedules a worker of `purpose` for the task (a streaming-in, -out or recording id, a
+   * mixer or transcoder) and gets its node.
+   */
+  async placeTask(purpose: TaskPurpose, taskId: string): Promise<Locality> {
     const scheduled = await this.call<ScheduleResult>(CLUSTER_MANAGER_ID, 'schedule', [purpose, taskId, {}]);
     const request: NodeRequest = { task: taskId, room: this.roomId };
     const nodeId = await this.call<string>(scheduled.id, 'getNode', [request]);

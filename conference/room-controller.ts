@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { PublishTrack, SubscribeTrack } from '../agents/webrtc/protocol.js';
+import type { z } from 'zod';
+import {
+  layerStreamId,
+  MEDIA_PRIMITIVE_METHODS,
+  type PublishTrack,
+  type SubscribeTrack,
+} from '../agents/webrtc/protocol.js';
 import {
   NotFoundError,
   NotImplementedError,
@@ -12,8 +18,10 @@ import { createStreamingInBody } from '../management-api/request-schemas.js';
 import { validate } from '../management-api/validate.js';
 import type { PortalEvent } from '../portal/protocol.js';
 import { InputLimitError, MediaSetupError, RoomFullError } from './errors.js';
-import { bitrateKbps, pickLayer, routerStreamsOf, sourceCodec, toNodeParameters } from './layer-selection.js';
+import { bitrateKbps, pickLayer, sourceCodec, toNodeParameters } from './layer-selection.js';
 import { type Locality, MediaClient } from './media-client.js';
+import type { MixedStreamInfo } from './mixed-stream-info.js';
+import { MixerClient } from './mixer-client.js';
 import { applyPermissionPatches, type MediaKind, permissionOfRole, requirePermitted } from './permissions.js';
 import type { JoinResult, ParticipantJoin, SessionProgress, TransportProgress } from './protocol.js';
 import {
@@ -35,6 +43,8 @@ import type {
   Subscription,
   Transport,
 } from './room-state.js';
+import { RoomTranscoders, transcodeSpecFor } from './room-transcoders.js';
+import { RoomViews } from './room-views.js';
 import {
   buildTracks,
   type ForwardStreamInfo,
@@ -67,6 +77,21 @@ const NODE_LOST_REASON = 'media node lost';
 const SOURCE_LOST_REASON = 'Source stream loss';
 
 type Selector = 'audio' | 'video' | 'av';
+type StreamInfo = ForwardStreamInfo | MixedStreamInfo;
+type StreamPatch = z.output<typeof streamPatchesSchema>[number];
+
+/** stream-control mix/unmix data: a view label or a list of them. */
+function viewLabels(data: unknown): string[] {
+  const labels = Array.isArray(data) ? data : [data];
+  if (labels.length === 0 || !labels.every((l) => typeof l === 'string' && l !== ''))
+    throw new ValidationError('data must be a view label or a list of view labels');
+  return labels as string[];
+}
+
+function viewLabel(data: unknown): string {
+  if (typeof data !== 'string' || data === '') throw new ValidationError('data must be a view label');
+  return data;
+}
 const kindsOf = (selector: Selector): MediaKind[] => (selector === 'av' ? ['audio', 'video'] : [selector]);
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -91,6 +116,8 @@ export class RoomController {
   private readonly outputs: RoomOutputs;
   /** Streaming-in requests waiting for their stream to go live (or be removed). */
   private readonly liveWaiters = new Map<string, (live: boolean) => void>();
+  private readonly views: RoomViews;
+  private readonly transcoders: RoomTranscoders;
 
   constructor(private readonly options: RoomControllerOptions) {
     this.roomId = options.roomId;
@@ -109,6 +136,41 @@ export class RoomController {
         const pub = this.publications.get(publicationId);
         const nodeId = pub ? this.sourceLoc(pub)?.nodeId : undefined;
         return pub?.live && pub.info && nodeId ? { nodeId, info: pub.info } : undefined;
+      },
+      nodeAlive: (nodeId) => this.transports.nodeAlive(nodeId),
+      markNodeLost: (nodeId) => this.transports.markNodeLost(nodeId),
+    });
+    const mixers = new MixerClient(this.media);
+    this.views = new RoomViews({
+      roomId: options.roomId,
+      selfId: options.selfId,
+      media: this.media,
+      mixers,
+      links: this.links,
+      log: this.log,
+      config: () => this.config,
+      sourceOf: (publicationId) => {
+        const pub = this.publications.get(publicationId);
+        const nodeId = pub?.live ? this.sourceLoc(pub)?.nodeId : undefined;
+        if (!pub?.info || !nodeId) return undefined;
+        const kinds = [...new Set(pub.info.media.tracks.map((t) => t.type))];
+        return { nodeId, owner: pub.owner, kinds };
+      },
+      nodeAlive: (nodeId) => this.transports.nodeAlive(nodeId),
+      markNodeLost: (nodeId) => this.transports.markNodeLost(nodeId),
+      announce: (streamId, field, value) => {
+        if (this.config.notifying.streamChange)
+          this.broadcast('stream', { id: streamId, status: 'update', data: { field, value } });
+      },
+    });
+    this.transcoders = new RoomTranscoders({
+      media: this.media,
+      mixers,
+      links: this.links,
+      log: this.log,
+      sourceNodeOf: (publicationId) => {
+        const pub = this.publications.get(publicationId);
+        return pub?.live ? this.sourceLoc(pub)?.nodeId : undefined;
       },
       nodeAlive: (nodeId) => this.transports.nodeAlive(nodeId),
       markNodeLost: (nodeId) => this.transports.markNodeLost(nodeId),
@@ -303,9 +365,23 @@ export class RoomController {
       const stillThere = () => this.subscriptions.get(sessionId) === subscription && !transport?.closed;
       this.requireStillThere(stillThere(), sessionId);
       transport.sessions.add(sessionId);
+      await this.prepareOutputs(subscription);
+      this.requireStillThere(stillThere(), sessionId);
       await this.linkSources(subscription, loc.nodeId);
       this.requireStillThere(stillThere(), sessionId);
+      const merged = await this.mergeIfNeeded(subscription, loc.nodeId);
+      this.requireStillThere(stillThere(), sessionId);
       const subscribeTracks: SubscribeTrack[] = tracks.map((t) => {
+        if (t.output || merged) {
+          // Outputs are encoded as asked and merged streams carry no layers: nothing to pick.
+          const codec = t.output?.codec ?? sourceCodec(this.publications.get(t.streamId)?.info, t.type);
+          return {
+            type: t.type,
+            mid: t.mid,
+            from: merged ?? (t.output?.routerStream as string),
+            ...(codec !== undefined ? { codec } : {}),
+          };
+        }
         const codec = sourceCodec(this.publications.get(t.streamId)?.info, t.type);
         return {
           type: t.type,
@@ -346,13 +422,30 @@ export class RoomController {
     if (!pub?.live) throw new NotFoundError('Stream does NOT exist');
     if (pub.owner !== participantId) throw new PermissionDeniedError('unauthorized');
     const cmd = validate(streamControlSchema, command, 'command');
-    if (cmd.operation === 'pause' || cmd.operation === 'play') {
-      await this.setStreamMute(pub, cmd.data as Selector, cmd.operation === 'pause');
-      return 'ok';
+    switch (cmd.operation) {
+      case 'pause':
+      case 'play':
+        await this.setStreamMute(pub, cmd.data as Selector, cmd.operation === 'pause');
+        return 'ok';
+      case 'mix':
+      case 'unmix':
+        await this.changeViews(pub, viewLabels(cmd.data), cmd.operation);
+        return 'ok';
+      case 'get-region':
+        return { region: await this.views.getRegion(pub.id, viewLabel(cmd.data)) };
+      case 'set-region': {
+        const data = cmd.data as { view?: unknown; region?: unknown } | undefined;
+        // OWT takes the region's id or the region itself.
+        const region =
+          typeof data?.region === 'object' && data.region !== null
+            ? (data.region as { id?: unknown }).id
+            : data?.region;
+        if (typeof region !== 'string' || region === '')
+          throw new ValidationError('set-region needs data {view, region}');
+        await this.views.setRegion(pub.id, viewLabel(data?.view), region);
+        return 'ok';
+      }
     }
-    throw new NotImplementedError(
-      `stream-control ${cmd.operation} needs mixed views (the MCU), which this build does not have yet`,
-    );
   }
 
   async subscriptionControl(
@@ -484,9 +577,14 @@ export class RoomController {
     if (hit.length > 0) this.log.warn({ ...lost, transports: hit.map((t) => t.id) }, 'media node lost');
     if (inputs.length > 0)
       this.log.warn({ ...lost, streams: inputs.map((p) => p.id) }, 'streaming-in node lost');
+    const readers = [...this.views.onNodeLost(lost), ...this.transcoders.onNodeLost(lost)].flatMap((id) => {
+      const sub = this.subscriptions.get(id);
+      return sub ? [sub] : [];
+    });
     await Promise.all([
       ...hit.map((t) => this.failTransport(t, NODE_LOST_REASON)),
       ...inputs.map((p) => this.removePublication(p, NODE_LOST_REASON)),
+      ...readers.map((sub) => this.removeSubscription(sub, NODE_LOST_REASON)),
       this.outputs.onNodeLost(lost),
     ]);
     if (hit.length > 0 || inputs.length > 0) this.releaseIfEmpty();
@@ -522,27 +620,33 @@ export class RoomController {
     await this.leave(participantId);
   }
 
-  getStreams(): ForwardStreamInfo[] {
+  getStreams(): StreamInfo[] {
     return this.liveStreams();
   }
 
-  getStream(streamId: string): ForwardStreamInfo {
+  getStream(streamId: string): StreamInfo {
+    const mixed = this.views.stream(streamId);
+    if (mixed) return mixed;
     const pub = this.publications.get(streamId);
     if (!pub?.live || !pub.info) throw new NotFoundError(`stream ${streamId} not found`);
     return pub.info;
   }
 
-  async updateStream(streamId: string, patches: unknown): Promise<ForwardStreamInfo> {
+  async updateStream(streamId: string, patches: unknown): Promise<StreamInfo> {
+    const list = validate(streamPatchesSchema, patches, 'patches');
+    if (this.views.isMixed(streamId)) return await this.updateMixedStream(streamId, list);
     const pub = this.publications.get(streamId);
     if (!pub?.live) throw new NotFoundError(`stream ${streamId} not found`);
-    const list = validate(streamPatchesSchema, patches, 'patches');
     // Check everything before changing anything.
     const mutes: { kind: MediaKind; muted: boolean }[] = [];
+    const viewChanges: { label: string; op: 'mix' | 'unmix' }[] = [];
     for (const patch of list) {
       if (patch.path === '/info/inViews') {
-        throw new NotImplementedError(
-          'mix/unmix needs mixed views (the MCU), which this build does not have yet',
-        );
+        viewChanges.push({
+          label: this.requireViewLabel(viewLabel(patch.value)),
+          op: patch.op === 'add' ? 'mix' : 'unmix',
+        });
+        continue;
       }
       if (patch.path === '/media/audio/status' || patch.path === '/media/video/status') {
         const kind: MediaKind = patch.path === '/media/audio/status' ? 'audio' : 'video';
@@ -560,10 +664,30 @@ export class RoomController {
       if (!current) throw new NotFoundError(`stream ${streamId} not found`);
       await this.setStreamMute(current, m.kind, m.muted);
     }
+    for (const change of viewChanges) {
+      const current = this.publications.get(streamId);
+      if (!current) throw new NotFoundError(`stream ${streamId} not found`);
+      await this.changeViews(current, [change.label], change.op);
+    }
+    return this.getStream(streamId);
+  }
+
+  /** REST PATCH of a mixed stream: its layout (`/info/layout`, `/info/layout/N/stream`). */
+  private async updateMixedStream(streamId: string, list: StreamPatch[]): Promise<StreamInfo> {
+    for (const patch of list) {
+      if (patch.op !== 'replace' || !patch.path.startsWith('/info/layout'))
+        throw new ValidationError(`${patch.path} does not apply to a mixed stream`);
+    }
+    for (const patch of list) {
+      const index = /^\/info\/layout\/(\d+)\/stream$/.exec(patch.path);
+      if (index) await this.views.setLayoutStream(streamId, Number(index[1]), patch.value);
+      else await this.views.setLayout(streamId, patch.value);
+    }
     return this.getStream(streamId);
   }
 
   async deleteStream(streamId: string): Promise<void> {
+    if (this.views.isMixed(streamId)) throw new ValidationError('a mixed stream cannot be deleted');
     const pub = this.publications.get(streamId);
     if (!pub) throw new NotFoundError(`stream ${streamId} not found`);
     await this.removePublication(pub, 'Stream deleted by the room administrator');
@@ -741,8 +865,10 @@ export class RoomController {
     };
   }
 
-  private liveStreams(): ForwardStreamInfo[] {
-    return [...this.publications.values()].flatMap((p) => (p.live && p.info ? [p.info] : []));
+  /** Mixed streams (always there, as in OWT) and the live forward streams. */
+  private liveStreams(): StreamInfo[] {
+    const forward = [...this.publications.values()].flatMap((p) => (p.live && p.info ? [p.info] : []));
+    return [...this.views.streams(), ...forward];
   }
 
   private notify(participantId: string, event: PortalEvent, data: unknown): void {
@@ -834,14 +960,44 @@ export class RoomController {
             info: {
               owner: pub.owner,
               type: pub.external ? 'streaming' : 'webrtc',
-              inViews: [],
+              inViews: this.views.inViewsOf(pub.id),
               attributes: pub.attributes,
             },
           };
   }
 
+  private requireViewLabel(label: string): string {
+    if (!this.config.views.some((v) => v.label === label))
+      throw new NotFoundError(`view ${label} does not exist`);
+    return label;
+  }
+
+  /** Mixes the stream into (or out of) views, then its StreamInfo lists where it is. */
+  private async changeViews(pub: Publication, labels: string[], op: 'mix' | 'unmix'): Promise<void> {
+    for (const label of labels) this.requireViewLabel(label);
+    try {
+      for (const label of labels) {
+        if (op === 'mix') await this.views.mix(pub.id, label);
+        else await this.views.unmix(pub.id, label);
+      }
+    } finally {
+      if (pub.info) pub.info.info.inViews = this.views.inViewsOf(pub.id);
+    }
+  }
+
+  /** An audio node named a new active speaker of a view (its mixer id is the mixed stream id). */
+  onActiveAudio(mixerId: string, streamId: string): void {
+    this.views.onActiveInput(mixerId, streamId);
+  }
+
   /** What a subscription's `from` names: a stream id, or one of its track ids (simulcast rid). */
   private resolveSource(from: string, type: MediaKind): { streamId: string; rid?: string } {
+    const mixed = this.views.stream(from);
+    if (mixed) {
+      if (!mixed.media.tracks.some((t) => t.type === type))
+        throw new NotFoundError(`Target ${type} stream does NOT exist in ${from}`);
+      return { streamId: from };
+    }
     const direct = this.publications.get(from);
     if (direct?.live && direct.info) {
       if (!direct.info.media.tracks.some((t) => t.type === type))
@@ -864,12 +1020,13 @@ export class RoomController {
    */
   private async linkSources(sub: Subscription, destNode: string): Promise<void> {
     const wanted = new Set<string>();
-    for (const [routerStream, publicationId] of routerStreamsOf(sub.tracks)) {
-      const source = this.publications.get(publicationId);
-      const sourceLoc = source ? this.sourceLoc(source) : undefined;
-      if (!source || !sourceLoc) throw new NotFoundError(`Subscription source not found: ${publicationId}`);
-      if (sourceLoc.nodeId === destNode) continue;
-      const key = await this.links.use(sub.id, routerStream, publicationId, sourceLoc.nodeId, destNode);
+    const seen = new Set<string>();
+    for (const track of sub.tracks) {
+      const { routerStream, publicationId, nodeId } = this.trackSource(track);
+      if (seen.has(routerStream)) continue;
+      seen.add(routerStream);
+      if (nodeId === destNode) continue;
+      const key = await this.links.use(sub.id, routerStream, publicationId, nodeId, destNode);
       wanted.add(key);
       sub.links.add(key);
       if (this.subscriptions.get(sub.id) !== sub) {
@@ -881,6 +1038,88 @@ export class RoomController {
     const unused = [...sub.links].filter((key) => !wanted.has(key));
     for (const key of unused) sub.links.delete(key);
     await this.links.release(sub.id, unused);
+  }
+
+  /** The router stream a subscribed track reads, the stream it belongs to and the node holding it. */
+  private trackSource(track: SubscribedTrack): {
+    routerStream: string;
+    publicationId: string;
+    nodeId: string;
+  } {
+    if (track.output)
+      return {
+        routerStream: track.output.routerStream,
+        publicationId: track.streamId,
+        nodeId: track.output.nodeId,
+      };
+    const source = this.publications.get(track.streamId);
+    const loc = source ? this.sourceLoc(source) : undefined;
+    if (!source || !loc) throw new NotFoundError(`Subscription source not found: ${track.streamId}`);
+    const routerStream =
+      track.type === 'video' && track.rid !== undefined
+        ? layerStreamId(track.streamId, track.rid)
+        : track.streamId;
+    return { routerStream, publicationId: track.streamId, nodeId: loc.nodeId };
+  }
+
+  /**
+   * Tracks that read an encoded output instead of a forward stream get it: every track of a
+   * mixed stream, and forward video asked for at another size or rate (a transcoder).
+   */
+  private async prepareOutputs(sub: Subscription): Promise<void> {
+    for (const t of sub.tracks) {
+      if (t.output) continue;
+      const parameters = t.parameters as VideoParameters | undefined;
+      if (this.views.isMixed(t.streamId)) {
+        t.output = await this.views.acquireOutput(
+          t.streamId,
+          t.type,
+          { ...(parameters ? { parameters } : {}), participantId: sub.owner },
+          sub.id,
+        );
+      } else if (t.type === 'video') {
+        const info = this.publications.get(t.streamId)?.info;
+        const track = info?.media.tracks.find(
+          (x) => x.type === 'video' && (t.rid === undefined || x.rid === t.rid),
+        );
+        const spec = transcodeSpecFor(track, parameters, this.config);
+        if (spec) {
+          const input = t.rid !== undefined ? layerStreamId(t.streamId, t.rid) : t.streamId;
+          t.output = await this.transcoders.acquire(t.streamId, input, spec, sub.id);
+        }
+      }
+      if (this.subscriptions.get(sub.id) !== sub) {
+        // Removed meanwhile: its removal could not release what arrived after it.
+        await this.releaseOutputsOf(sub.id);
+        throw new MediaSetupError(`session ${sub.id} ended while it was being set up`);
+      }
+    }
+  }
+
+  private async releaseOutputsOf(sessionId: string): Promise<void> {
+    await Promise.all([this.views.releaseOutputs(sessionId), this.transcoders.release(sessionId)]);
+  }
+
+  /**
+   * Audio and video from different router streams (outputs, two publications) reach the
+   * subscriber's node as one `merge` stream there; its id, or undefined when one stream serves.
+   */
+  private async mergeIfNeeded(sub: Subscription, nodeId: string): Promise<string | undefined> {
+    const audio = sub.tracks.find((t) => t.type === 'audio');
+    const video = sub.tracks.find((t) => t.type === 'video');
+    if (!audio || !video) return undefined;
+    if (!audio.output && !video.output && audio.streamId === video.streamId) return undefined;
+    const streamId = `merge:${sub.id}`;
+    await this.media.callNode(nodeId, MEDIA_PRIMITIVE_METHODS.publish, [
+      streamId,
+      {
+        type: 'merge',
+        audio: this.trackSource(audio).routerStream,
+        video: this.trackSource(video).routerStream,
+      },
+    ]);
+    sub.merge = { nodeId, streamId };
+    return streamId;
   }
 
   /**
@@ -909,6 +1148,7 @@ export class RoomController {
     if (pub.live && this.config.notifying.streamChange)
       this.broadcast('stream', { id: pub.id, status: 'remove' });
     work.push(this.outputs.onPublicationRemoved(pub.id));
+    work.push(this.views.onPublicationRemoved(pub.id));
     const loc = transport?.loc;
     if (transport && loc && this.transports.nodeAlive(loc.nodeId)) {
       work.push(
@@ -929,6 +1169,7 @@ export class RoomController {
       );
     }
     await Promise.all(work);
+    await this.transcoders.onPublicationRemoved(pub.id);
     await this.links.dropPublication(pub.id);
     this.log.info({ streamId: pub.id, reason: error }, 'publication removed');
   }
@@ -947,7 +1188,17 @@ export class RoomController {
       });
     }
     const loc = transport?.loc;
-    const work: Promise<void>[] = [this.links.release(sub.id, sub.links)];
+    const work: Promise<void>[] = [this.links.release(sub.id, sub.links), this.releaseOutputsOf(sub.id)];
+    const merge = sub.merge;
+    if (merge && this.transports.nodeAlive(merge.nodeId)) {
+      work.push(
+        this.quietly(
+          this.media.callNode(merge.nodeId, MEDIA_PRIMITIVE_METHODS.unpublish, [merge.streamId]),
+          'merge unpublish',
+          { subscriptionId: sub.id },
+        ),
+      );
+    }
     if (transport && loc && this.transports.nodeAlive(loc.nodeId)) {
       work.push(
         this.quietly(this.media.unsubscribe(loc, transport.id, sub.id), 'unsubscribe', {
@@ -1078,6 +1329,10 @@ export class RoomController {
     if (this.released) return;
     this.released = true;
     this.log.info('room empty: released');
+    // Mixers and transcoders outlive nobody: their nodes go back to their agents.
+    void Promise.all([this.views.close(), this.transcoders.close()]).catch((err: unknown) =>
+      this.log.warn({ err: errorText(err) }, 'mixers not all released'),
+    );
     this.options.onEmpty();
   }
 }

@@ -57,6 +57,8 @@ export interface SubscribedTrack {
   rid?: string;
   parameters?: Record<string, unknown>;
   status: MediaStatus;
+  /** A mixed view's or a transcoder's output, read instead of the publication's own stream. */
+  output?: { routerStream: string; nodeId: string; codec: string };
 }
 
 export interface Subscription {
@@ -69,6 +71,11 @@ export interface Subscription {
   announced: boolean;
   /** Keys of the internal links this subscription uses. */
   links: Set<string>;
+  /**
+   * Audio and video from two router streams (a mixed view, a transcoded video): one `merge`
+   * stream on the subscriber's node joins them (common/media/merge-source.ts).
+   */
+  merge?: { nodeId: string; streamId: string };
 }
 
 /** An internal link carrying one stream from its publisher's node to a subscriber's node. */

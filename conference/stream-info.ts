@@ -165,7 +165,11 @@ const sameAudioFormat = (a: TrackFormat, b: TrackFormat) =>
   a.codec === b.codec && a.sampleRate === b.sampleRate && a.channelNum === b.channelNum;
 const sameVideoFormat = (a: TrackFormat, b: TrackFormat) => a.codec === b.codec && a.profile === b.profile;
 
-function optionalOf(track: Omit<TrackInfo, 'optional' | 'id'>, config: RoomConfig): TrackInfo['optional'] {
+/** The formats and parameters a subscriber may ask for besides the track's own (OWT `optional`). */
+export function optionalOf(
+  track: Pick<TrackInfo, 'type' | 'format' | 'parameters'>,
+  config: RoomConfig,
+): TrackInfo['optional'] {
   const t = config.transcoding;
   if (track.type === 'audio') {
     return { format: t.audio ? config.mediaOut.audio.filter((f) => !sameAudioFormat(f, track.format)) : [] };

@@ -28,6 +28,7 @@ const ui = {
   roomLink: element<HTMLParagraphElement>('room-link'),
   codec: element<HTMLSelectElement>('codec'),
   simulcast: element<HTMLInputElement>('simulcast'),
+  mix: element<HTMLInputElement>('mix'),
   publish: element<HTMLButtonElement>('publish'),
   unpublish: element<HTMLButtonElement>('unpublish'),
   mute: element<HTMLButtonElement>('mute'),
@@ -253,6 +254,14 @@ async function publishCamera(): Promise<void> {
     ui.unpublish.disabled = false;
     ui.mute.disabled = false;
     log(`publishing as stream ${publication.id}`);
+    const views = client.info?.views ?? [];
+    if (ui.mix.checked && views.length > 0) {
+      // Mixing is the application's choice in OWT (its samples mix every publication).
+      await publication.mix(views).then(
+        () => log(`mixed into ${views.join(', ')}`),
+        (error: unknown) => log(`mix failed: ${describe(error)}`),
+      );
+    }
   } catch (error) {
     log(`publish failed: ${describe(error)}`);
     stopLocal();

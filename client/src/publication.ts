@@ -39,6 +39,35 @@ export class Publication extends TypedEmitter<PublicationEvents> {
     this.emit('unmute', { publication: this, kind });
   }
 
+  /** Adds this stream to the room's mixed view(s) (the MCU composes it into their mixed stream). */
+  async mix(view: string | string[]): Promise<void> {
+    await this.channel.request('stream-control', { id: this.id, operation: 'mix', data: view });
+  }
+
+  async unmix(view: string | string[]): Promise<void> {
+    await this.channel.request('stream-control', { id: this.id, operation: 'unmix', data: view });
+  }
+
+  /** The id of the region this stream occupies in a view's layout. */
+  async getRegion(view: string): Promise<string> {
+    const result = (await this.channel.request('stream-control', {
+      id: this.id,
+      operation: 'get-region',
+      data: view,
+    })) as { region?: unknown } | undefined;
+    if (typeof result?.region !== 'string') throw new Error(`no region for view ${view}`);
+    return result.region;
+  }
+
+  /** Pins this stream to a region of a view's layout. */
+  async setRegion(view: string, region: string): Promise<void> {
+    await this.channel.request('stream-control', {
+      id: this.id,
+      operation: 'set-region',
+      data: { view, region },
+    });
+  }
+
   /** Peer connection statistics of this publication's senders. */
   async getStats(): Promise<RTCStatsReport[]> {
     return Promise.all(this.transceivers.map((t) => t.sender.getStats()));

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import type { LinkHub } from '../links/link-hub.js';
 import { LinkSink } from '../links/link-sink.js';
 import { LinkSource } from '../links/link-source.js';
@@ -9,8 +9,10 @@ import {
   internalSinkSchema,
   internalSourceSchema,
   mediaIdSchema,
+  mergeSourceSchema,
 } from './media-primitive-schemas.js';
 import type { MediaRouter } from './media-router.js';
+import { MergeSource } from './merge-source.js';
 
 /** Builds a source or sink from a spec of its type; validates the spec itself. */
 export type SourceFactory = (streamId: string, spec: unknown) => MediaSource;
@@ -34,7 +36,8 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
 /**
  * The media primitives as RPC handlers (serve them under the node's id):
  * publish, unpublish, subscribe, unsubscribe, linkup, cutoff, plus getLinkAddress and
- * getMediaStats. Every argument is validated; bad ones raise ValidationError.
+ * getMediaStats. Built-in source types: 'internal' (over a link), 'merge' (audio of one local
+ * stream + video of another); sink type: 'internal'. Every argument is validated; bad ones raise ValidationError.
  */
 export function mediaPrimitiveHandlers(
   router: MediaRouter,
@@ -45,6 +48,14 @@ export function mediaPrimitiveHandlers(
     internal: (streamId, spec) => {
       const s = parse(internalSourceSchema, spec, 'source');
       return new LinkSource(hub, s.fromNode, s.remoteStreamId ?? streamId);
+    },
+    merge: (streamId, spec) => {
+      const s = parse(mergeSourceSchema, spec, 'source');
+      for (const input of [s.audio, s.video]) {
+        if (input !== undefined && !router.hasStream(input))
+          throw new NotFoundError(`merge input ${input} is not published on this node`);
+      }
+      return new MergeSource(router, streamId, { audio: s.audio, video: s.video });
     },
     ...options.sources,
   };

@@ -38,6 +38,21 @@ export const internalSinkSchema = z
   })
   .strict();
 
+/**
+ * publish(streamId, source): the audio of one local router stream and the video of another as
+ * one stream (common/media/merge-source.ts); at least one of them.
+ */
+export const mergeSourceSchema = z
+  .object({
+    type: z.literal('merge'),
+    audio: mediaIdSchema.optional(),
+    video: mediaIdSchema.optional(),
+  })
+  .strict()
+  .refine((s) => s.audio !== undefined || s.video !== undefined, {
+    message: 'audio or video input required',
+  });
+
 /** Any endpoint spec: a type names the factory that validates the rest. */
 export const endpointSpecSchema = z.looseObject({ type: z.string().min(1) });
 

@@ -41,6 +41,57 @@ class RecordingSink implements MediaSink {
 }
 
 describe('media router', () => {
+  it('a merge stream joins the audio of one stream and the video of another; feedback goes to the video', () => {
+    const router = new MediaRouter();
+    const hub = new LinkHub({ nodeId: 'n1', secret: SECRET });
+    const handlers = mediaPrimitiveHandlers(router, hub);
+    // Each source carries both kinds: the merge must take only the named kind from each.
+    const mic = new FrameGeneratorSource({ kind: 'audio' });
+    const micVideo = new FrameGeneratorSource({ kind: 'video' });
+    const cam = new FrameGeneratorSource({ kind: 'video' });
+    router.publish('voice', mic);
+    router.publish('picture', cam);
+    router.publish('voice-video', micVideo);
+    assert.throws(() => handlers.publish('m', { type: 'merge' }), ValidationError);
+    assert.throws(
+      () => handlers.publish('m', { type: 'merge', audio: 'nope', video: 'picture' }),
+      NotFoundError,
+    );
+    assert.equal(router.hasStream('m'), false, 'a refused merge publishes nothing');
+    handlers.publish('m', { type: 'merge', audio: 'voice', video: 'picture' });
+    const viewer = new RecordingSink();
+    router.subscribe('viewer', viewer);
+    const camRequestsBefore = cam.keyframeRequests;
+    router.linkup('viewer', 'm');
+    assert.equal(cam.keyframeRequests, camRequestsBefore + 1, 'a new viewer of the merge asks the video');
+    mic.next();
+    cam.next();
+    micVideo.next();
+    mic.next();
+    assert.deepEqual(
+      viewer.frames.map((f) => f.kind),
+      ['audio', 'video', 'audio'],
+    );
+    viewer.ask({ type: 'target-bitrate', bps: 200_000 });
+    assert.deepEqual(cam.bitrateRequests, [200_000]);
+    // Mixing a video-carrying stream as audio keeps its video out.
+    handlers.publish('m2', { type: 'merge', audio: 'voice-video' });
+    const listener = new RecordingSink();
+    router.subscribe('listener', listener);
+    router.linkup('listener', 'm2');
+    micVideo.next();
+    assert.equal(listener.frames.length, 0);
+    handlers.unpublish('m');
+    assert.equal(
+      router.subscriptionList().some((s) => s.subscriptionId.startsWith('m#')),
+      false,
+      'unpublishing the merge lets go of its inputs',
+    );
+    cam.next();
+    assert.equal(viewer.frames.length, 3);
+    router.close();
+  });
+
   it('delivers frames to every linked sink and feedback to the source', () => {
     const router = new MediaRouter();
     const cam = new FrameGeneratorSource();

@@ -12,7 +12,7 @@ let h: ConferenceHarness;
 beforeEach(async () => {
   h = new ConferenceHarness();
   await h.start();
-  h.rooms.set('r1', { name: 'room one' });
+  h.rooms.set('r1', { name: 'room one', views: [] });
 });
 
 afterEach(async () => {
@@ -204,7 +204,8 @@ describe('conference media orchestration', () => {
       );
     }
     await assert.rejects(h.conf('streamControl', 'r1', 'p1', 'pub1', { operation: 'mix', data: 'common' }), {
-      name: 'NotImplementedError',
+      name: 'NotFoundError',
+      message: 'view common does not exist',
     });
     await assert.rejects(h.conf('streamControl', 'r1', 'p2', 'pub1', { operation: 'play', data: 'av' }), {
       name: 'PermissionDeniedError',

@@ -20,8 +20,8 @@ const RTMP = 'rtmp://127.0.0.1:1935/live/out';
 beforeEach(async () => {
   h = new ConferenceHarness();
   await h.start();
-  h.rooms.set('r1', { name: 'room one' });
-  h.rooms.set('r2', { name: 'room two' });
+  h.rooms.set('r1', { name: 'room one', views: [] });
+  h.rooms.set('r2', { name: 'room two', views: [] });
   streaming = new FakeWebrtcNode(STREAMING_NODE, 41000);
   recording = new FakeWebrtcNode(RECORDING_NODE, 41001);
   await streaming.serve(h.bus);

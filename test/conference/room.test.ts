@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { hasNodeRole } from '../../agents/node-roles.js';
 import { CLUSTER_MANAGER_ID, WORKER_LOST_TOPIC } from '../../cluster-manager/protocol.js';
+import type { MixedStreamInfo } from '../../conference/mixed-stream-info.js';
 import type { ForwardStreamInfo } from '../../conference/stream-info.js';
 import { waitUntil } from '../support/wait-until.js';
 import { CONFERENCE_NODE_ID, ConferenceHarness } from './harness.js';
@@ -12,7 +13,7 @@ let h: ConferenceHarness;
 beforeEach(async () => {
   h = new ConferenceHarness();
   await h.start();
-  h.rooms.set('r1', { name: 'room one' });
+  h.rooms.set('r1', { name: 'room one', views: [] });
 });
 
 afterEach(async () => {
@@ -39,7 +40,7 @@ describe('conference room controller: participants', () => {
       subscribe: { audio: true, video: true },
     });
     assert.equal(first.room.id, 'r1');
-    assert.deepEqual(first.room.views, ['common']);
+    assert.deepEqual(first.room.views, []);
     assert.deepEqual(first.room.participants, [{ id: 'p1', user: 'user-p1', role: 'presenter' }]);
     assert.deepEqual(first.room.streams, []);
 
@@ -83,6 +84,62 @@ describe('conference room controller: participants', () => {
     // The room comes back with the next join.
     await h.join('r1', 'p3');
     assert.deepEqual(h.node.roomIds(), ['r1']);
+  });
+
+  it("a room's views are listed with their mixed streams (OWT MixedStream shape) from the start", async () => {
+    h.rooms.set('mcu', {
+      name: 'mcu room',
+      views: [
+        { label: 'common' },
+        { label: 'hd', audio: false, video: { parameters: { resolution: { width: 1280, height: 720 } } } },
+      ],
+    });
+    const joined = await h.join('mcu', 'p1', 'presenter');
+    assert.deepEqual(joined.room.views, ['common', 'hd']);
+    const streams = joined.room.streams as MixedStreamInfo[];
+    assert.deepEqual(
+      streams.map((s) => [s.id, s.type, s.info.label, s.info.activeInput, s.info.layout]),
+      [
+        ['mcu-common', 'mixed', 'common', 'unknown', []],
+        ['mcu-hd', 'mixed', 'hd', 'unknown', []],
+      ],
+    );
+    const common = streams[0]!;
+    assert.deepEqual(
+      common.media.tracks.map((t) => [t.type, t.format.codec]),
+      [
+        ['audio', 'opus'],
+        ['video', 'h264'],
+      ],
+    );
+    const video = common.media.tracks[1]!;
+    assert.deepEqual(video.parameters?.resolution, { width: 640, height: 480 });
+    assert.equal(video.parameters?.framerate, 24);
+    assert.ok((video.parameters?.bitrate ?? 0) > 0);
+    // The SDK throws without all four optional parameter arrays.
+    assert.deepEqual(Object.keys(video.optional?.parameters ?? {}).sort(), [
+      'bitrate',
+      'framerate',
+      'keyFrameInterval',
+      'resolution',
+    ]);
+    assert.deepEqual(
+      streams[1]!.media.tracks.map((t) => t.type),
+      ['video'],
+    );
+    assert.deepEqual(
+      (await h.conf<MixedStreamInfo>('getStream', 'mcu', 'mcu-hd')).media.tracks[0]?.parameters?.resolution,
+      { width: 1280, height: 720 },
+    );
+    await rejects(h.conf('deleteStream', 'mcu', 'mcu-common'), 'ValidationError', /mixed stream/);
+    await rejects(
+      h.conf('updateStream', 'mcu', 'mcu-common', [
+        { op: 'replace', path: '/media/audio/status', value: 'inactive' },
+      ]),
+      'ValidationError',
+      /mixed stream/,
+    );
+    await h.conf('leave', 'mcu', 'p1');
   });
 
   it('refuses unknown rooms, unknown roles, a full room, and releases a room whose first join failed', async () => {
@@ -215,7 +272,7 @@ describe('conference room controller: lost portal', () => {
 });
 
 describe('conference room controller: management methods', () => {
-  it('streams: get, mute through updateStream, mix not implemented, delete; outputs empty', async () => {
+  it('streams: get, mute through updateStream, no view to mix into, delete; outputs empty', async () => {
     await h.join('r1', 'p1');
     await h.join('r1', 'p2');
     await h.publishLive('r1', 'p1', 'pub1');
@@ -239,10 +296,11 @@ describe('conference room controller: management methods', () => {
       'stream update to p2',
     );
 
+    // This room has no views (an SFU room): nothing to mix into.
     await rejects(
       h.conf('updateStream', 'r1', 'pub1', [{ op: 'add', path: '/info/inViews', value: 'common' }]),
-      'NotImplementedError',
-      /MCU/,
+      'NotFoundError',
+      /view common/,
     );
     await rejects(
       h.conf('updateStream', 'r1', 'pub1', [{ op: 'replace', path: '/info/layout', value: [] }]),

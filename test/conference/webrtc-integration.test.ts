@@ -42,7 +42,7 @@ describe('conference with real webrtc nodes (werift bots)', () => {
   before(async () => {
     clip = encodeVp8Clip();
     await h.start(['a', 'b'], serveRealNode);
-    h.rooms.set('r1', { name: 'room one' });
+    h.rooms.set('r1', { name: 'room one', views: [] });
   });
 
   after(async () => {

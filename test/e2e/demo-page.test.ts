@@ -48,7 +48,8 @@ describe('demo page on the all-in-one server', { timeout: 120_000 }, () => {
         timeout: 20_000,
       },
     );
-    const watch = b.locator('#streams button', { hasText: 'Watch' });
+    // The forward stream (the room also lists its mixed view, which shows A too once mixed).
+    const watch = b.locator('#streams li', { hasText: 'forward' }).locator('button', { hasText: 'Watch' });
     await watch.first().waitFor({ timeout: 20_000 });
     await watch.first().click();
     // Page code as strings: the root tsconfig has no DOM types.

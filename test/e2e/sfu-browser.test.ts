@@ -30,7 +30,7 @@ window.subscribe = async (token) => {
   client.on('streamremoved', (e) => window.events.push('streamremoved:' + e.stream.id));
   client.on('participantleft', (e) => window.events.push('participantleft:' + e.participant.id));
   const info = await client.join(token);
-  const others = () => client.remoteStreams.find((s) => s.origin !== info.self.id);
+  const others = () => client.remoteStreams.find((s) => s.type === 'forward' && s.origin !== info.self.id);
   const remote = others() ?? (await new Promise((resolve) => client.on('streamadded', () => others() && resolve(others()))));
   window.sub = await client.subscribe(remote, { audio: true, video: true });
   const video = document.createElement('video');

@@ -49,7 +49,7 @@ window.watch = async (token) => {
   client.on('streamadded', (e) => window.events.push('streamadded:' + e.stream.id));
   client.on('streamremoved', (e) => window.events.push('streamremoved:' + e.stream.id));
   const info = await client.join(token);
-  const others = () => client.remoteStreams.find((s) => s.origin !== info.self.id);
+  const others = () => client.remoteStreams.find((s) => s.type === 'forward' && s.origin !== info.self.id);
   const remote = others() ?? (await new Promise((resolve) => client.on('streamadded', () => others() && resolve(others()))));
   window.sub = await client.subscribe(remote, { audio: true, video: true });
   const video = document.createElement('video');

@@ -182,6 +182,11 @@ export class MediaClient {
     ]);
   }
 
+  /** A source built from the node's own streams (e.g. a `merge`); no progress reports. */
+  publishLocal(nodeId: string, streamId: string, spec: Record<string, unknown>): Promise<unknown> {
+    return this.call(nodeId, MEDIA_PRIMITIVE_METHODS.publish, [streamId, spec]);
+  }
+
   unpublishSource(nodeId: string, streamId: string): Promise<unknown> {
     return this.call(nodeId, MEDIA_PRIMITIVE_METHODS.unpublish, [streamId]);
   }

@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
-import {
-  layerStreamId,
-  MEDIA_PRIMITIVE_METHODS,
-  type PublishTrack,
-  type SubscribeTrack,
-} from '../agents/webrtc/protocol.js';
+import { layerStreamId, type PublishTrack, type SubscribeTrack } from '../agents/webrtc/protocol.js';
 import {
   NotFoundError,
   NotImplementedError,
@@ -139,6 +134,10 @@ export class RoomController {
       },
       nodeAlive: (nodeId) => this.transports.nodeAlive(nodeId),
       markNodeLost: (nodeId) => this.transports.markNodeLost(nodeId),
+      mixedInfo: (streamId) => this.views.stream(streamId),
+      acquireMixed: (streamId, kind, codec, userId) =>
+        this.views.acquireOutput(streamId, kind, codec !== undefined ? { codec } : {}, userId),
+      releaseMixed: (userId) => this.views.releaseOutputs(userId),
     });
     const mixers = new MixerClient(this.media);
     this.views = new RoomViews({
@@ -577,14 +576,18 @@ export class RoomController {
     if (hit.length > 0) this.log.warn({ ...lost, transports: hit.map((t) => t.id) }, 'media node lost');
     if (inputs.length > 0)
       this.log.warn({ ...lost, streams: inputs.map((p) => p.id) }, 'streaming-in node lost');
-    const readers = [...this.views.onNodeLost(lost), ...this.transcoders.onNodeLost(lost)].flatMap((id) => {
+    const readerIds = [...this.views.onNodeLost(lost), ...this.transcoders.onNodeLost(lost)];
+    const readers = readerIds.flatMap((id) => {
       const sub = this.subscriptions.get(id);
       return sub ? [sub] : [];
     });
+    // Outputs (streaming-outs, recordings) of a lost mixer end like those of a lost source.
+    const outputReaders = readerIds.filter((id) => this.outputs.has(id));
     await Promise.all([
       ...hit.map((t) => this.failTransport(t, NODE_LOST_REASON)),
       ...inputs.map((p) => this.removePublication(p, NODE_LOST_REASON)),
       ...readers.map((sub) => this.removeSubscription(sub, NODE_LOST_REASON)),
+      ...outputReaders.map((id) => this.outputs.remove(id)),
       this.outputs.onNodeLost(lost),
     ]);
     if (hit.length > 0 || inputs.length > 0) this.releaseIfEmpty();
@@ -1110,14 +1113,11 @@ export class RoomController {
     if (!audio || !video) return undefined;
     if (!audio.output && !video.output && audio.streamId === video.streamId) return undefined;
     const streamId = `merge:${sub.id}`;
-    await this.media.callNode(nodeId, MEDIA_PRIMITIVE_METHODS.publish, [
-      streamId,
-      {
-        type: 'merge',
-        audio: this.trackSource(audio).routerStream,
-        video: this.trackSource(video).routerStream,
-      },
-    ]);
+    await this.media.publishLocal(nodeId, streamId, {
+      type: 'merge',
+      audio: this.trackSource(audio).routerStream,
+      video: this.trackSource(video).routerStream,
+    });
     sub.merge = { nodeId, streamId };
     return streamId;
   }
@@ -1192,11 +1192,9 @@ export class RoomController {
     const merge = sub.merge;
     if (merge && this.transports.nodeAlive(merge.nodeId)) {
       work.push(
-        this.quietly(
-          this.media.callNode(merge.nodeId, MEDIA_PRIMITIVE_METHODS.unpublish, [merge.streamId]),
-          'merge unpublish',
-          { subscriptionId: sub.id },
-        ),
+        this.quietly(this.media.unpublishSource(merge.nodeId, merge.streamId), 'merge unpublish', {
+          subscriptionId: sub.id,
+        }),
       );
     }
     if (transport && loc && this.transports.nodeAlive(loc.nodeId)) {

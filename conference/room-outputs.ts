@@ -13,6 +13,7 @@ import { MediaSetupError } from './errors.js';
 import type { Locality, MediaClient } from './media-client.js';
 import type { MediaKind } from './permissions.js';
 import { OUTPUT_FINISH_TIMEOUT_MS } from './protocol.js';
+import type { AcquiredOutput } from './room-views.js';
 import type { ForwardStreamInfo } from './stream-info.js';
 import type { StreamLinks } from './stream-links.js';
 
@@ -32,7 +33,21 @@ export interface OutputHost {
   sourceOf(publicationId: string): { nodeId: string; info: ForwardStreamInfo } | undefined;
   nodeAlive(nodeId: string): boolean;
   markNodeLost(nodeId: string): void;
+  /** Mixed streams (the room's views): their StreamInfo, and encoded outputs of them. */
+  mixedInfo(
+    streamId: string,
+  ): { media: { tracks: { type: MediaKind; format: { codec: string } }[] } } | undefined;
+  acquireMixed(
+    streamId: string,
+    kind: MediaKind,
+    codec: string | undefined,
+    userId: string,
+  ): Promise<AcquiredOutput>;
+  releaseMixed(userId: string): Promise<void>;
 }
+
+/** The codecs a CDN protocol carries, asked of the mixers so that FFmpeg only copies. */
+const STREAMING_CODECS: Record<MediaKind, string> = { audio: 'aac', video: 'h264' };
 
 interface Output {
   id: string;
@@ -48,6 +63,8 @@ interface Output {
   status: 'starting' | 'active';
   /** Recording: the container chosen (auto resolved from the source's codecs when known). */
   container?: string;
+  /** A mixed source: the mixers' outputs it reads, their links, and the merge joining them. */
+  mixed?: { outputs: AcquiredOutput[]; linkKeys: string[]; mergeId: string | undefined };
 }
 
 const UNSUBSCRIBE_TIMEOUT_MS = OUTPUT_FINISH_TIMEOUT_MS;
@@ -58,7 +75,11 @@ const AUTO_WEBM = ['vp8', 'vp9', 'av1', 'opus'];
 const EXTENSIONS: Record<string, string> = { mp4: 'mp4', mkv: 'mkv', webm: 'webm', ts: 'ts' };
 
 /** `auto` as the recording node decides it, when the source's codecs are known (else left to the node). */
-function resolveContainer(container: string, info: ForwardStreamInfo, media: OutMedia): string {
+function resolveContainer(
+  container: string,
+  info: { media: { tracks: { type: MediaKind; format: { codec: string } }[] } },
+  media: OutMedia,
+): string {
   if (container !== 'auto') return container;
   const codecs = info.media.tracks
     .filter((t) => (t.type === 'audio' ? media.audio !== false : media.video !== false))
@@ -116,7 +137,8 @@ export class RoomOutputs {
     const { media } = request;
     const source = this.pickSource(media);
     const id = randomBytes(8).toString('hex');
-    const src = this.host.sourceOf(source.streamId);
+    const mixedInfo = this.host.mixedInfo(source.streamId);
+    const src = mixedInfo ? { info: mixedInfo } : this.host.sourceOf(source.streamId);
     if (!src) throw new NotFoundError(`stream ${source.streamId} not found`);
     const output: Output = {
       id,
@@ -136,7 +158,8 @@ export class RoomOutputs {
       this.requireStillThere(output);
       await this.host.media.subscribeSink(output.loc.nodeId, id, this.sinkSpec(output));
       this.requireStillThere(output);
-      await this.connect(output, output.routerStream, output.publicationId);
+      if (mixedInfo) await this.connectMixed(output);
+      else await this.connect(output, output.routerStream, output.publicationId);
     } catch (err) {
       void this.remove(id).catch(() => undefined);
       if (err instanceof NotFoundError) throw err;
@@ -167,6 +190,8 @@ export class RoomOutputs {
     }
     if (!from) return this.view(output);
     const source = this.host.resolveSource(from.value, from.kind);
+    if (output.mixed || this.host.mixedInfo(source.streamId))
+      throw new NotImplementedError('switching an output to or from a mixed stream is not supported yet');
     const routerStream =
       source.rid !== undefined ? layerStreamId(source.streamId, source.rid) : source.streamId;
     if (routerStream !== output.routerStream) {
@@ -199,6 +224,12 @@ export class RoomOutputs {
         .catch((err: unknown) =>
           this.host.log.debug({ id, err: errorText(err) }, 'unsubscribe failed (ignored)'),
         );
+    }
+    const mixed = output.mixed;
+    if (mixed) {
+      if (mixed.mergeId && loc && this.host.nodeAlive(loc.nodeId))
+        await this.host.media.unpublishSource(loc.nodeId, mixed.mergeId).catch(() => undefined);
+      work.push(this.host.links.release(id, mixed.linkKeys), this.host.releaseMixed(id));
     }
     if (loc) work.push(this.host.media.releaseTask(loc, id, this.host.nodeAlive(loc.nodeId)));
     await Promise.all(work);
@@ -241,6 +272,54 @@ export class RoomOutputs {
 
   async removeAll(): Promise<void> {
     await Promise.all([...this.outputs.keys()].map((id) => this.remove(id)));
+  }
+
+  /**
+   * A mixed source: the view's mixers encode outputs for this sink (H.264 + AAC for CDNs, the
+   * view's formats for recordings), links bring them to the sink's node, and a merge stream
+   * there joins audio and video when both are wanted.
+   */
+  private async connectMixed(output: Output): Promise<void> {
+    const loc = output.loc;
+    if (!loc) throw new MediaSetupError('output has no node');
+    const mixed: NonNullable<Output['mixed']> = { outputs: [], linkKeys: [], mergeId: undefined };
+    output.mixed = mixed;
+    const kinds = (['audio', 'video'] as const).filter((k) => output.media[k] !== false);
+    const streaming = output.kind === 'streaming-out';
+    for (const kind of kinds) {
+      const acquired = await this.host.acquireMixed(
+        output.publicationId,
+        kind,
+        streaming ? STREAMING_CODECS[kind] : undefined,
+        output.id,
+      );
+      mixed.outputs.push(acquired);
+      this.requireStillThere(output);
+      mixed.linkKeys.push(
+        await this.host.links.use(
+          output.id,
+          acquired.routerStream,
+          output.publicationId,
+          acquired.nodeId,
+          loc.nodeId,
+        ),
+      );
+      this.requireStillThere(output);
+    }
+    let stream = mixed.outputs[0]?.routerStream;
+    if (mixed.outputs.length === 2) {
+      const [audio, video] = mixed.outputs as [AcquiredOutput, AcquiredOutput];
+      mixed.mergeId = `merge:${output.id}`;
+      await this.host.media.publishLocal(loc.nodeId, mixed.mergeId, {
+        type: 'merge',
+        audio: audio.routerStream,
+        video: video.routerStream,
+      });
+      stream = mixed.mergeId;
+    }
+    if (!stream) throw new ValidationError('media: nothing to output');
+    output.routerStream = stream;
+    await this.host.media.linkup(loc.nodeId, output.id, stream);
   }
 
   private pickSource(media: OutMedia): { streamId: string; rid?: string } {

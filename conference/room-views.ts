@@ -112,10 +112,14 @@ const even = (n: number): number => Math.max(2, Math.round(n / 2) * 2);
  * The encoder settings of a video output for a subscriber's parameters: the view's unless asked
  * otherwise; a smaller picture gets a proportionally smaller bitrate, 'xN' multiplies it.
  */
-export function videoOutputSpec(view: ViewConfig, params: VideoParameters | undefined): VideoOutputSpec {
+export function videoOutputSpec(
+  view: ViewConfig,
+  params: VideoParameters | undefined,
+  codecWanted?: string,
+): VideoOutputSpec {
   const base = viewVideoParameters(view);
   if (!base || view.video === false) throw new ValidationError(`view ${view.label} has no video`);
-  const codec = view.video.format.codec.toLowerCase();
+  const codec = (codecWanted ?? view.video.format.codec).toLowerCase();
   if (!VIDEO_CODECS.has(codec))
     throw new ValidationError(`mixed video codec ${codec} cannot be encoded here`);
   const resolution = params?.resolution
@@ -135,19 +139,24 @@ export function videoOutputSpec(view: ViewConfig, params: VideoParameters | unde
   };
 }
 
-export function audioOutputSpec(view: ViewConfig, exclude: string | undefined): AudioOutputSpec {
+export function audioOutputSpec(
+  view: ViewConfig,
+  exclude: string | undefined,
+  codecWanted?: string,
+): AudioOutputSpec {
   if (view.audio === false) throw new ValidationError(`view ${view.label} has no audio`);
-  const codec = view.audio.format.codec.toLowerCase();
+  const codec = (codecWanted ?? view.audio.format.codec).toLowerCase();
   if (!AUDIO_CODECS.has(codec))
     throw new ValidationError(`mixed audio codec ${codec} cannot be encoded here`);
   const defaults =
     codec === 'opus' || codec === 'aac'
       ? { sampleRate: 48_000, channels: 2 }
       : { sampleRate: 8000, channels: 1 };
+  const own = codecWanted === undefined;
   return {
     codec: codec as MixableAudioCodec,
-    sampleRate: view.audio.format.sampleRate ?? defaults.sampleRate,
-    channels: view.audio.format.channelNum ?? defaults.channels,
+    sampleRate: (own ? view.audio.format.sampleRate : undefined) ?? defaults.sampleRate,
+    channels: (own ? view.audio.format.channelNum : undefined) ?? defaults.channels,
     ...(exclude !== undefined ? { exclude } : {}),
   };
 }
@@ -322,7 +331,7 @@ export class RoomViews {
   acquireOutput(
     streamId: string,
     kind: MediaKind,
-    request: { parameters?: VideoParameters; participantId?: string },
+    request: { parameters?: VideoParameters; participantId?: string; codec?: string },
     userId: string,
   ): Promise<AcquiredOutput> {
     const view = this.requireByStream(streamId);
@@ -330,8 +339,8 @@ export class RoomViews {
       throw new NotFoundError(`Target ${kind} stream does NOT exist in ${streamId}`);
     const spec =
       kind === 'video'
-        ? videoOutputSpec(view.config, request.parameters)
-        : audioOutputSpec(view.config, request.participantId);
+        ? videoOutputSpec(view.config, request.parameters, request.codec)
+        : audioOutputSpec(view.config, request.participantId, request.codec);
     return this.serial(view, async () => {
       const loc = await this.slot(view, kind);
       const routerStream = await this.host.mixers.generate(loc.nodeId, view.streamId, spec);

@@ -97,7 +97,8 @@ export class FakeAgent {
     readonly id: string,
     purpose: Purpose,
     isps: string[],
-    private readonly nodeId: string,
+    /** The node it hands out (a test may change it: a replacement node after a crash). */
+    public nodeId: string,
   ) {
     this.membership = new ClusterMembership({
       bus,

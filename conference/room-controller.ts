@@ -1270,9 +1270,21 @@ export class RoomController {
         throw new NotImplementedError('switching a subscription to another stream is not supported yet');
       rid = source.rid;
     }
+    // Outputs are encoded for the settings they were asked with, merges read fixed streams.
+    if (data.video.parameters && (video.output || sub.merge))
+      throw new NotImplementedError(
+        'changing the parameters of a mixed, transcoded or merged subscription is not supported yet: subscribe again',
+      );
     const params = data.video.parameters ? toNodeParameters(data.video.parameters) : undefined;
     if (rid === video.rid && params?.resolution)
       rid = pickLayer(this.publications.get(video.streamId)?.info, params.resolution) ?? rid;
+    if (data.video.parameters) {
+      const track = this.publications
+        .get(video.streamId)
+        ?.info?.media.tracks.find((t) => t.type === 'video' && (rid === undefined || t.rid === rid));
+      if (transcodeSpecFor(track, { ...video.parameters, ...data.video.parameters }, this.config))
+        throw new NotImplementedError('these parameters need a transcoder: subscribe again with them');
+    }
     const bitrate = bitrateKbps(this.publications.get(video.streamId)?.info, params?.bitrate);
     const spec = {
       ...(rid !== undefined ? { rid } : {}),

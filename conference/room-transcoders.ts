@@ -34,11 +34,13 @@ export function transcodeSpecFor(
     allowed.resolution && params.resolution
       ? { width: even(params.resolution.width), height: even(params.resolution.height) }
       : undefined;
+  // A simulcast layer of unknown size was picked for the asked size: forward it. A single
+  // stream of unknown size is transcoded (the subscriber asked for a size explicitly).
   const resize =
     resolution !== undefined &&
-    (source.resolution === undefined ||
-      source.resolution.width !== resolution.width ||
-      source.resolution.height !== resolution.height);
+    (source.resolution === undefined
+      ? track.rid === undefined
+      : source.resolution.width !== resolution.width || source.resolution.height !== resolution.height);
   const slower =
     allowed.framerate &&
     params.framerate !== undefined &&

@@ -182,11 +182,12 @@ describe('conference media orchestration', () => {
     assert.deepEqual(node.called('mute').at(-1)?.args, ['sub1', 'video', true]);
     await h.conf('subscriptionControl', 'r1', 'p2', 'sub1', {
       operation: 'update',
-      data: { video: { parameters: { resolution: { width: 320, height: 240 } } } },
+      data: { video: { parameters: { resolution: { width: 640, height: 480 } } } },
     });
+    // The source's own size: nothing to transcode, the node picks (no layers here).
     assert.deepEqual(node.called('setLayer').at(-1)?.args, [
       'sub1',
-      { resolution: { width: 320, height: 240 } },
+      { resolution: { width: 640, height: 480 } },
     ]);
     await assert.rejects(
       h.conf('subscriptionControl', 'r1', 'p1', 'sub1', { operation: 'play', data: 'video' }),

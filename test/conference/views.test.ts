@@ -12,7 +12,9 @@ import type { RegionAssignment } from '../../agents/video/layout/index.js';
 import { NotFoundError } from '../../common/errors.js';
 import type { LocalBus } from '../../common/rpc/local-bus.js';
 import type { MixedStreamInfo } from '../../conference/mixed-stream-info.js';
-import type { ForwardStreamInfo } from '../../conference/stream-info.js';
+import { parseRoomConfig } from '../../conference/room-config.js';
+import { transcodeSpecFor } from '../../conference/room-transcoders.js';
+import type { ForwardStreamInfo, TrackInfo } from '../../conference/stream-info.js';
 import { waitUntil } from '../support/wait-until.js';
 import { type Call, CONFERENCE_NODE_ID, ConferenceHarness, FakeAgent } from './harness.js';
 
@@ -486,5 +488,81 @@ describe('conference: transcoded subscriptions', () => {
     await h.conf('unsubscribe', 't1', 'p2', 'small');
     assert.deepEqual(video.called('stopTranscode')[0]?.args, [transcoderId]);
     assert.ok(agents[0]!.called('recycleNode').some((c) => c.args[1] === transcoderId));
+  });
+});
+
+describe('conference: when a forward video needs a transcoder', () => {
+  const config = parseRoomConfig({ name: 'x' });
+  const noResize = parseRoomConfig({
+    name: 'y',
+    transcoding: { video: { parameters: { resolution: false } } },
+  });
+  const track = (parameters: TrackInfo['parameters'], rid?: string, codec = 'vp8'): TrackInfo => ({
+    id: 't',
+    type: 'video',
+    format: { codec },
+    status: 'active',
+    mid: '1',
+    ...(rid !== undefined ? { rid } : {}),
+    ...(parameters ? { parameters } : {}),
+  });
+  const vga = { resolution: { width: 640, height: 480 }, framerate: 30, bitrate: 1000 };
+
+  it('forwards what fits and transcodes what does not, as far as the room allows', () => {
+    assert.equal(transcodeSpecFor(track(vga), undefined, config), undefined);
+    assert.equal(
+      transcodeSpecFor(track(vga), { resolution: { width: 640, height: 480 } }, config),
+      undefined,
+    );
+    assert.equal(transcodeSpecFor(track(vga), { framerate: 30 }, config), undefined);
+    assert.equal(transcodeSpecFor(track(vga), { bitrate: 'x1.2' }, config), undefined);
+    assert.deepEqual(transcodeSpecFor(track(vga), { resolution: { width: 320, height: 240 } }, config), {
+      codec: 'vp8',
+      resolution: { width: 320, height: 240 },
+      framerate: 30,
+      bitrate: 250,
+      keyFrameInterval: 100,
+    });
+    assert.equal(
+      transcodeSpecFor(track(vga), { resolution: { width: 320, height: 240 } }, noResize),
+      undefined,
+      'the room forbids resizing',
+    );
+    assert.equal(transcodeSpecFor(track(vga), { framerate: 15 }, config)?.framerate, 15);
+    assert.equal(transcodeSpecFor(track(vga), { bitrate: 'x0.5' }, config)?.bitrate, 500);
+    // Sizes not known yet: a simulcast layer is forwarded, a single stream transcoded.
+    assert.equal(
+      transcodeSpecFor(track(undefined, 'q'), { resolution: { width: 320, height: 240 } }, config),
+      undefined,
+    );
+    assert.deepEqual(
+      transcodeSpecFor(track(undefined), { resolution: { width: 321, height: 241 } }, config)?.resolution,
+      { width: 322, height: 242 },
+      'even sizes',
+    );
+    assert.equal(
+      transcodeSpecFor(track(vga, undefined, 'av1'), { resolution: { width: 320, height: 240 } }, config)
+        ?.codec,
+      'vp8',
+      'a codec that cannot be encoded here becomes VP8',
+    );
+  });
+
+  it('a subscription update that would need a transcoder is refused; nothing changes', async () => {
+    h.rooms.set('t2', { name: 'transcoding', views: [] });
+    await h.join('t2', 'p1', 'presenter', 'a');
+    await h.join('t2', 'p2', 'presenter', 'b');
+    await h.publishLive('t2', 'p1', 'pub1');
+    await h.subscribeReady('t2', 'p2', 'sub', 'pub1');
+    await rejects(
+      h.conf('subscriptionControl', 't2', 'p2', 'sub', {
+        operation: 'update',
+        data: { video: { parameters: { resolution: { width: 320, height: 240 } } } },
+      }),
+      'NotImplementedError',
+      /subscribe again/,
+    );
+    assert.equal(video.called('transcode').length, 0);
+    assert.equal(h.webrtc('b').called('setLayer').length, 0);
   });
 });

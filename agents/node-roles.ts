@@ -25,6 +25,8 @@ const roles: Partial<Record<Purpose, () => Promise<NodeRoleFactory>>> = {
   webrtc: () => import('./webrtc/node-role.js').then((m) => m.default),
   streaming: () => import('./streaming/node-role.js').then((m) => m.default),
   recording: () => import('./recording/node-role.js').then((m) => m.default),
+  audio: () => import('./audio/node-role.js').then((m) => m.default),
+  video: () => import('./video/node-role.js').then((m) => m.default),
 };
 
 export function hasNodeRole(purpose: Purpose): boolean {

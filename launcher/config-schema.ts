@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { audioSchema } from '../agents/audio/audio-config.js';
 import { agentSchema } from '../agents/config.js';
 import { recordingSchema } from '../agents/recording/recording-config.js';
 import { streamingSchema } from '../agents/streaming/streaming-config.js';
+import { videoSchema } from '../agents/video/video-config.js';
 import { webrtcSchema } from '../agents/webrtc/webrtc-config.js';
 import { clusterManagerSchema } from '../cluster-manager/config.js';
 import { PURPOSES } from '../cluster-manager/protocol.js';
@@ -38,6 +40,8 @@ export const mediaspreadConfigSchema = z
     webrtc: webrtcSchema.prefault({}),
     streaming: streamingSchema.prefault({}),
     recording: recordingSchema.prefault({}),
+    audio: audioSchema.prefault({}),
+    video: videoSchema.prefault({}),
   })
   .strict();
 

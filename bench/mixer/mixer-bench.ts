@@ -3,8 +3,12 @@
  * 1280x720 (fluid layout, crop) and the mix encoded with VP8 — every step awaited in turn, so
  * at most one core works at a time. Also: compositing alone in C++ against the same drawing in
  * TypeScript (nearest neighbour, the cheapest possible), to justify doing it natively.
- * Usage: node dist/bench/mixer/mixer-bench.js [seconds per case, default 3]
+ * Then the real VideoMixer (agents/video) with 4/9/16 inputs fed in real time, against the bare
+ * pipeline above as the baseline (see video-mixer-case.ts). Everything runs pinned to one core
+ * (`taskset -c 1`, the script re-runs itself) when taskset is there.
+ * Usage: node dist/bench/mixer/mixer-bench.js [seconds per pipeline case, default 3] [seconds per mixer case, default 8]
  */
+import { spawnSync } from 'node:child_process';
 import { planComposition } from '../../agents/video/layout/index.js';
 import {
   Compositor,
@@ -15,26 +19,26 @@ import {
   VideoDecoder,
   VideoEncoder,
 } from '../../native/index.js';
+import { pattern, percentile } from './bench-support.js';
+import { runVideoMixerCase, type VideoMixerRow } from './video-mixer-case.js';
 
 const seconds = Number(process.argv[2] ?? 3);
+const mixerSeconds = Number(process.argv[3] ?? 8);
+const PINNED_ENV = 'MEDIASPREAD_BENCH_PINNED';
+
+// One core for everything (baseline and mixer alike): re-run pinned to CPU 1 when taskset exists.
+if (process.env[PINNED_ENV] === undefined) {
+  const pinned = spawnSync('taskset', ['-c', '1', process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, [PINNED_ENV]: '1' },
+    timeout: 30 * 60_000,
+  });
+  if (!pinned.error) process.exit(pinned.status ?? 1);
+  console.log(`taskset not usable (${pinned.error.message}): running unpinned`);
+  process.env[PINNED_ENV] = '0';
+}
 const WIDTH = 1280;
 const HEIGHT = 720;
-
-function pattern(width: number, height: number, frame: number): I420Image {
-  const data = new Uint8Array(i420Size(width, height));
-  let s = (frame * 7919 + width) >>> 0 || 1;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      const box = ((x + frame * 4) >> 5) % 2 === ((y + frame * 2) >> 5) % 2;
-      data[y * width + x] = (box ? 180 : 60) + (s & 15);
-    }
-  }
-  data.fill(128, width * height);
-  return { width, height, data };
-}
 
 /** Nearest-neighbour crop+scale+copy of I420 in TypeScript: the JS baseline for compositing. */
 function composeTs(
@@ -187,11 +191,6 @@ async function runCase(inputs: number, size?: [number, number]): Promise<Row> {
   };
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-}
-
 const rows: Row[] = [];
 for (const n of [4, 9, 16]) rows.push(await runCase(n));
 for (const n of [4, 9, 16]) rows.push(await runCase(n, [640, 480]));
@@ -204,5 +203,24 @@ console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
     `| ${r.inputs} | ${r.inputSize} | ${r.fps.toFixed(1)} | ${r.cpuPerFrameMs.toFixed(1)} | ${r.decodeMs.toFixed(1)} | ${r.composeMs.toFixed(1)} | ${r.encodeMs.toFixed(1)} | ${r.composeTsMs.toFixed(1)} | ${r.mixP50.toFixed(1)} / ${r.mixP99.toFixed(1)} |`,
+  );
+}
+
+const mixerRows: VideoMixerRow[] = [];
+for (const n of [4, 9, 16]) mixerRows.push(await runVideoMixerCase(n, mixerSeconds));
+const pinnedNote = process.env[PINNED_ENV] === '1' ? 'pinned to CPU 1 (taskset)' : 'not pinned';
+console.log('');
+console.log(
+  `Real VideoMixer, ${WIDTH}x${HEIGHT}@30 VP8 out, inputs fed at 30 fps, ${mixerSeconds} s per case, ${pinnedNote}; baseline = the pipeline above (same input sizes)`,
+);
+console.log('');
+console.log(
+  '| inputs | input size | output fps (aim 30) | dropped ticks | CPU ms/frame | CPU % of a core | CPU vs baseline | added latency newest p50/p99 ms | every input frame p50/p99 ms | baseline mix p50/p99 ms |',
+);
+console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const m of mixerRows) {
+  const base = rows.find((r) => r.inputs === m.inputs && r.inputSize === m.inputSize)!;
+  console.log(
+    `| ${m.inputs} | ${m.inputSize} | ${m.fps.toFixed(1)} | ${m.droppedTicks} of ${m.ticks} | ${m.cpuPerFrameMs.toFixed(1)} | ${m.cpuPercent.toFixed(0)} | ${(m.cpuPerFrameMs / base.cpuPerFrameMs).toFixed(2)}× | ${m.newestP50.toFixed(1)} / ${m.newestP99.toFixed(1)} | ${m.allP50.toFixed(1)} / ${m.allP99.toFixed(1)} | ${base.mixP50.toFixed(1)} / ${base.mixP99.toFixed(1)} |`,
   );
 }

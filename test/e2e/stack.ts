@@ -39,8 +39,16 @@ export interface SfuStack {
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** More TOML lines for the shared config file (e.g. a `[recording]` section). */
+  config?: string[];
+  /** More agents, each by its purpose (`video` → `mediaspread start video-agent`), at maxLoad 1. */
+  agents?: string[];
+}
+
 /** Starts the stack; on failure stops what was started and rethrows. */
-export async function startSfuStack(pageScript: string): Promise<SfuStack> {
+export async function startSfuStack(pageScript: string, options: StackOptions = {}): Promise<SfuStack> {
+  const extraAgents = options.agents ?? [];
   const page = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <script src="/mediaspread.js"></script><script>${pageScript}</script></head><body></body></html>`;
   let rabbit: PrivateRabbit | undefined;
@@ -76,6 +84,9 @@ export async function startSfuStack(pageScript: string): Promise<SfuStack> {
         'additionalHostAddresses = ["127.0.0.1"]',
         '[agents.conference]',
         'maxLoad = 1',
+        // The machine's CPU, shared with Chromium, must not make these agents refuse work.
+        ...extraAgents.flatMap((purpose) => [`[agents.${purpose}]`, 'maxLoad = 1']),
+        ...(options.config ?? []),
       ].join('\n'),
     );
     const init = startCli(['admin', 'init', '--config', config]);
@@ -98,6 +109,7 @@ export async function startSfuStack(pageScript: string): Promise<SfuStack> {
         MEDIASPREAD__agents__webrtc__capacity__regions: `["${region}"]`,
       });
     }
+    for (const purpose of extraAgents) start(`${purpose}-agent`);
     await apiProc.waitFor(/REST API: http:\/\/127\.0\.0\.1:\d+/, 30_000);
     const apiUrl = /REST API: (http:\/\/127\.0\.0\.1:\d+)/.exec(apiProc.output())?.[1] as string;
     const api = new ManagementApiClient({ url: apiUrl, serviceId, serviceKey });
@@ -114,7 +126,8 @@ export async function startSfuStack(pageScript: string): Promise<SfuStack> {
         return (
           purposes.includes('portal') &&
           purposes.includes('conference') &&
-          purposes.filter((p) => p === 'webrtc').length === 2
+          purposes.filter((p) => p === 'webrtc').length === 2 &&
+          extraAgents.every((p) => purposes.includes(p as WorkerView['purpose']))
         );
       },
       60_000,

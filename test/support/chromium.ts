@@ -16,6 +16,8 @@ export const CHROMIUM_FLAGS = [
   '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
   '--disable-features=WebRtcHideLocalIpsWithMdns',
+  // Pages make synthetic audio (WebAudio) without a user gesture.
+  '--autoplay-policy=no-user-gesture-required',
 ];
 
 export interface HeadlessChromium {

@@ -4,7 +4,11 @@ import {
   type PublishTrack,
   type SubscribeTrack,
 } from '../agents/webrtc/protocol.js';
-import { CLUSTER_MANAGER_ID, type ScheduleResult } from '../cluster-manager/protocol.js';
+import {
+  CLUSTER_MANAGER_ID,
+  type SchedulePreference,
+  type ScheduleResult,
+} from '../cluster-manager/protocol.js';
 import { createLogger } from '../common/logger.js';
 import type { RpcBus } from '../common/rpc/rpc-bus.js';
 
@@ -155,8 +159,16 @@ export class MediaClient {
    * Schedules a worker of `purpose` for the task (a streaming-in, -out or recording id, a
    * mixer or transcoder) and gets its node.
    */
-  async placeTask(purpose: TaskPurpose, taskId: string): Promise<Locality> {
-    const scheduled = await this.call<ScheduleResult>(CLUSTER_MANAGER_ID, 'schedule', [purpose, taskId, {}]);
+  async placeTask(
+    purpose: TaskPurpose,
+    taskId: string,
+    preference: SchedulePreference = {},
+  ): Promise<Locality> {
+    const scheduled = await this.call<ScheduleResult>(CLUSTER_MANAGER_ID, 'schedule', [
+      purpose,
+      taskId,
+      preference,
+    ]);
     const request: NodeRequest = { task: taskId, room: this.roomId };
     const nodeId = await this.call<string>(scheduled.id, 'getNode', [request]);
     return { agentId: scheduled.id, nodeId };

@@ -1088,7 +1088,7 @@ export class RoomController {
         const spec = transcodeSpecFor(track, parameters, this.config);
         if (spec) {
           const input = t.rid !== undefined ? layerStreamId(t.streamId, t.rid) : t.streamId;
-          t.output = await this.transcoders.acquire(t.streamId, input, spec, sub.id);
+          t.output = await this.transcoders.acquire(t.streamId, input, spec, sub.id, track?.format.codec);
         }
       }
       if (this.subscriptions.get(sub.id) !== sub) {

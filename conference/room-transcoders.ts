@@ -104,6 +104,7 @@ export class RoomTranscoders {
     input: string,
     spec: VideoOutputSpec,
     userId: string,
+    sourceCodec?: string,
   ): Promise<AcquiredOutput> {
     const key = `${input}|${JSON.stringify(spec)}`;
     let transcoder = this.byKey.get(key);
@@ -120,7 +121,9 @@ export class RoomTranscoders {
         users: new Set(),
       } as unknown as Transcoder;
       fresh.ready = (async () => {
-        const loc = await this.host.media.placeTask('video', id);
+        const loc = await this.host.media.placeTask('video', id, {
+          video: { encode: [spec.codec], ...(sourceCodec ? { decode: [sourceCodec.toLowerCase()] } : {}) },
+        });
         fresh.loc = loc;
         const sourceNode = this.host.sourceNodeOf(publicationId);
         if (!sourceNode) throw new NotFoundError(`stream ${publicationId} not found`);

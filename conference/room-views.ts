@@ -478,7 +478,14 @@ export class RoomViews {
     const taskId = `${view.streamId}:${kind}`;
     const slot = { taskId, loc: undefined } as MixerSlot;
     slot.ready = (async () => {
-      const loc = await this.host.media.placeTask(kind, taskId);
+      // Video workers must encode the view's codec (the scheduler matches their capacity).
+      const codec =
+        kind === 'video' && view.config.video !== false ? view.config.video.format.codec : undefined;
+      const loc = await this.host.media.placeTask(
+        kind,
+        taskId,
+        codec ? { video: { encode: [codec.toLowerCase()] } } : {},
+      );
       slot.loc = loc;
       if (kind === 'video') {
         const layout = layoutSpecOf(view.config);

@@ -3,7 +3,9 @@ import { Agent } from '../agents/agent.js';
 import { hasNodeRole } from '../agents/node-roles.js';
 import type { Purpose } from '../cluster-manager/protocol.js';
 import type { RpcConfig } from '../common/config/base-schema.js';
+import { VIDEO_CODECS } from '../common/media/media-frame.js';
 import type { RpcBus } from '../common/rpc/rpc-bus.js';
+import { nativeCapabilities } from '../native/native-capabilities.js';
 import { agentSectionSchema, type MediaspreadConfig } from './config-schema.js';
 import { UsageError } from './parse-args.js';
 import type { RunningPart } from './running-part.js';
@@ -32,6 +34,12 @@ const SECTION_DEFAULTS: Partial<Record<Purpose, Record<string, unknown>>> = {
   webrtc: { nodes: { maxTasksPerNode: 20 } },
 };
 
+function videoCodecCapacity(): { encode: string[]; decode: string[] } {
+  const caps = nativeCapabilities();
+  const video = (names: string[]) => names.filter((n) => (VIDEO_CODECS as readonly string[]).includes(n));
+  return { encode: video(caps.encoders), decode: video(caps.decoders) };
+}
+
 export async function startAgent(options: StartAgentOptions): Promise<RunningPart & { agent: Agent }> {
   const { purpose } = options;
   if (!hasNodeRole(purpose) && !options.bare) {
@@ -45,8 +53,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningPar
       ...SECTION_DEFAULTS[purpose],
       ...(options.defaultMaxLoad === undefined ? {} : { maxLoad: options.defaultMaxLoad }),
     });
+  // A video agent tells the scheduler which codecs its nodes handle (what this machine's FFmpeg
+  // does), unless the configuration says so: tasks that need others go elsewhere.
+  const capacity =
+    purpose === 'video' && !section.capacity.video
+      ? { ...section.capacity, video: videoCodecCapacity() }
+      : section.capacity;
   const agent = new Agent({
-    config: { ...section, purpose },
+    config: { ...section, capacity, purpose },
     bus: options.bus,
     nodeRpc: options.nodeRpc,
     attachChild: options.attachChild,

@@ -99,10 +99,19 @@ export class FakeAgent {
     isps: string[],
     /** The node it hands out (a test may change it: a replacement node after a crash). */
     public nodeId: string,
+    /** Video agents: the codecs its nodes encode and decode. */
+    video?: { encode: string[]; decode: string[] },
   ) {
     this.membership = new ClusterMembership({
       bus,
-      worker: { id, purpose, capacity: { isps, regions: [] }, maxLoad: 0.9, state: 'in-service', info: {} },
+      worker: {
+        id,
+        purpose,
+        capacity: { isps, regions: [], ...(video ? { video } : {}) },
+        maxLoad: 0.9,
+        state: 'in-service',
+        info: {},
+      },
       load: async () => 0,
       tasks: () => [...this.tasks],
       intervalMs: 200,

@@ -139,7 +139,15 @@ beforeEach(async () => {
     [audio, 'audio'],
   ] as const) {
     await node.serve(h.bus);
-    const agent = new FakeAgent(h.bus, `${purpose}-1`, purpose, [], node.id);
+    const codecs = { encode: ['vp8', 'h264'], decode: ['vp8', 'h264'] };
+    const agent = new FakeAgent(
+      h.bus,
+      `${purpose}-1`,
+      purpose,
+      [],
+      node.id,
+      purpose === 'video' ? codecs : undefined,
+    );
     await agent.start();
     agents.push(agent);
   }
@@ -450,6 +458,24 @@ describe('conference: mixed views', () => {
       3000,
       'mixer nodes recycled',
     );
+  });
+});
+
+describe('conference: video codecs of the workers', () => {
+  it('a view whose codec no video worker encodes cannot be mixed; nothing is left placed', async () => {
+    h.rooms.set('vp9', {
+      name: 'vp9 view',
+      views: [{ label: 'common', video: { format: { codec: 'vp9' } } }],
+    });
+    await h.join('vp9', 'p1');
+    await h.publishLive('vp9', 'p1', 'pub1');
+    await rejects(
+      h.conf('streamControl', 'vp9', 'p1', 'pub1', { operation: 'mix', data: 'common' }),
+      'MediaSetupError',
+      /no video worker/,
+    );
+    assert.equal(video.called('initMixer').length, 0);
+    assert.deepEqual((await h.conf<ForwardStreamInfo>('getStream', 'vp9', 'pub1')).info.inViews, []);
   });
 });
 

@@ -12,6 +12,8 @@ SYSTEM_PACKAGES=(
   ffmpeg                 # streaming in/out and recording
   chromium               # real-browser end-to-end tests
   nginx libnginx-mod-rtmp  # real RTMP/HLS sink in tests
+  gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good  # real RTSP server in tests
+  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav  # its x264, x265, AAC encoders
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev  # native addon
   pkg-config build-essential python3
   iproute2 nftables ethtool  # network namespaces for impairment tests

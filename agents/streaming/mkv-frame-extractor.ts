@@ -20,6 +20,12 @@ export interface ExtractedMedia {
   audio?: { codec: string; sampleRate: number; channels: number };
 }
 
+/** Matroska CodecIDs of tracks no MediaFrame codec carries (MJPEG, MPEG-4 ASP, G.711 as ACM…). */
+export interface UnsupportedTracks {
+  video?: string;
+  audio?: string;
+}
+
 const VIDEO_CLOCK = 90_000;
 
 /**
@@ -36,7 +42,7 @@ export class MkvFrameExtractor {
 
   constructor(
     private readonly onFrame: (frame: MediaFrame) => void,
-    private readonly onMedia: (media: ExtractedMedia) => void = () => {},
+    private readonly onMedia: (media: ExtractedMedia, unsupported: UnsupportedTracks) => void = () => {},
   ) {
     this.reader = new MatroskaReader({
       tracks: (tracks) => this.onTracks(tracks),
@@ -50,11 +56,13 @@ export class MkvFrameExtractor {
 
   private onTracks(tracks: MkvReadTrack[]): void {
     const media: ExtractedMedia = {};
+    const unsupported: UnsupportedTracks = {};
     for (const t of tracks) {
       if (t.kind === 'video' && !media.video) {
         const codec = videoCodecOf(t.codecId);
         if (!codec) {
-          log.warn({ codecId: t.codecId }, 'video codec not supported; track ignored');
+          log.debug({ codecId: t.codecId }, 'video codec not supported; track ignored');
+          unsupported.video ??= t.codecId;
           continue;
         }
         if (codec === 'h264' && t.codecPrivate) this.avc = parseAvcC(t.codecPrivate);
@@ -64,14 +72,15 @@ export class MkvFrameExtractor {
       } else if (t.kind === 'audio' && !media.audio) {
         const codec = audioCodecOf(t.codecId);
         if (!codec) {
-          log.warn({ codecId: t.codecId }, 'audio codec not supported; track ignored');
+          log.debug({ codecId: t.codecId }, 'audio codec not supported; track ignored');
+          unsupported.audio ??= t.codecId;
           continue;
         }
         media.audio = { codec, sampleRate: t.sampleRate, channels: t.channels };
       }
     }
     this.media = media;
-    this.onMedia(media);
+    this.onMedia(media, unsupported);
   }
 
   private onBlock(track: MkvReadTrack, ms: number, flag: boolean | undefined, data: Uint8Array): void {

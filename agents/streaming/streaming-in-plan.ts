@@ -17,6 +17,13 @@ export interface StreamingInInput {
 export const COPY_VIDEO = ['h264', 'vp8', 'vp9'];
 export const COPY_AUDIO = ['opus'];
 
+/**
+ * Smallest UDP receive buffer we let RTSP over UDP use: ffmpeg's own default. OWT's REST
+ * default `bufferSize` (8192) holds less than one video keyframe, and the kernel drops what
+ * does not fit: keyframes arrive truncated even on loopback. Larger values are honoured.
+ */
+export const MIN_UDP_BUFFER_BYTES = 384 * 1024;
+
 /** Socket read/write timeout: a silent source is a lost source. */
 const IO_TIMEOUT_US = '10000000';
 
@@ -36,7 +43,7 @@ export function streamingInPlan(
   else if (/^rtsps?:/.test(url)) {
     inputOptions.push('-rtsp_transport', input.transportProtocol, '-timeout', IO_TIMEOUT_US);
     if (input.bufferSize && input.transportProtocol === 'udp')
-      inputOptions.push('-buffer_size', String(input.bufferSize));
+      inputOptions.push('-buffer_size', String(Math.max(input.bufferSize, MIN_UDP_BUFFER_BYTES)));
   } else {
     inputOptions.push('-rw_timeout', IO_TIMEOUT_US);
   }

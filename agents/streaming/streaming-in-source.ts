@@ -65,6 +65,14 @@ const MUX_FAILURE = /Could not write header|Error initializing output stream|inc
 const URL_PATTERN = /^(rtsps?|rtmps?|https?):\/\/[^\s]+$/;
 
 /**
+ * ffmpeg names the input URL in its errors, camera passwords included (rtsp://user:pass@…);
+ * reasons go to status events, the room controller and logs, so the user info is masked.
+ */
+export function withoutCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
+}
+
+/**
  * A MediaSource that pulls RTSP/RTMP/HLS/HTTP-FLV (or a file) through ffmpeg as live
  * Matroska and turns it into MediaFrames. Codecs that fit are copied; others are transcoded
  * from the next run on (H.264 video, Opus audio). Loss → reconnect with backoff; timestamps
@@ -150,17 +158,21 @@ export class StreamingInSource implements MediaSource {
       (frame) => {
         if (!restartForCodecs) this.onFrame(run, frame);
       },
-      (media) => {
+      (media, unsupported) => {
         tracksSeen = true;
+        // A track the extractor cannot carry at all (MJPEG, MPEG-4 ASP, G.711 in ACM…) needs
+        // transcoding as much as one it carries but rooms do not take (AAC).
+        const fits = (codec: string | undefined, copyable: readonly string[]) =>
+          codec === undefined || copyable.includes(codec);
         const needVideo =
-          media.video !== undefined && !COPY_VIDEO.includes(media.video.codec) && !this.transcode.video;
+          (!fits(media.video?.codec, COPY_VIDEO) || unsupported.video !== undefined) && !this.transcode.video;
         const needAudio =
-          media.audio !== undefined && !COPY_AUDIO.includes(media.audio.codec) && !this.transcode.audio;
+          (!fits(media.audio?.codec, COPY_AUDIO) || unsupported.audio !== undefined) && !this.transcode.audio;
         if (needVideo || needAudio) {
           this.transcode.video ||= needVideo;
           this.transcode.audio ||= needAudio;
           restartForCodecs = true;
-          log.info({ streamId: this.streamId, media }, 'source codecs do not fit: transcoding');
+          log.info({ streamId: this.streamId, media, unsupported }, 'source codecs do not fit: transcoding');
           run.kill();
           return;
         }
@@ -208,9 +220,10 @@ export class StreamingInSource implements MediaSource {
         this.onStatus({ status: 'ended' });
         return;
       }
-      const reason =
+      const reason = withoutCredentials(
         (error?.message.split('\n')[0] ?? 'source ended') +
-        (stderr ? ` | ${stderr.trim().split('\n').pop()}` : '');
+          (stderr ? ` | ${stderr.trim().split('\n').pop()}` : ''),
+      );
       if (!this.everConnected && this.attempt >= this.spec.maxInitialAttempts) {
         this.onStatus({ status: 'failed', reason });
         return;

@@ -29,8 +29,11 @@ export interface SfuStack {
   chromium: HeadlessChromium;
   /** Creates a room through the REST API and returns its id. */
   createRoom(name: string): Promise<string>;
-  /** A presenter token whose scheduling preference is `region` (`a` or `b`: one webrtc agent each). */
-  tokenFor(room: string, user: string, region: string): Promise<string>;
+  /**
+   * A presenter token whose scheduling preference is `region` (`a` or `b`: one webrtc agent
+   * each); without one, any webrtc agent.
+   */
+  tokenFor(room: string, user: string, region?: string): Promise<string>;
   /** A new page with the SDK and `pageScript` loaded. */
   openPage(): Promise<Page>;
   /** The webrtc agent a transport was scheduled on. */
@@ -57,6 +60,8 @@ export async function startSfuStack(pageScript: string, options: StackOptions = 
   let http: Server | undefined;
   const procs: CliProcess[] = [];
   const close = async (): Promise<void> => {
+    // MEDIASPREAD_E2E_DUMP=1: the parts' logs, for a failure's diagnosis.
+    if (process.env.MEDIASPREAD_E2E_DUMP) for (const p of procs) console.error(p.output().slice(-6000));
     await chromium?.close();
     await new Promise((resolve) => (http ? http.close(resolve) : resolve(undefined)));
     await Promise.all(procs.map((p) => p.stop(5000)));
@@ -78,6 +83,8 @@ export async function startSfuStack(pageScript: string, options: StackOptions = 
         `dataDir = "${dataDir}"`,
         '[managementApi]',
         'port = 0',
+        // Deleting an output waits for FFmpeg to finish its file.
+        'rpcTimeoutMs = 10000',
         '[portal]',
         'port = 0',
         '[webrtc]',
@@ -156,7 +163,7 @@ export async function startSfuStack(pageScript: string, options: StackOptions = 
           await api.requestOk('POST', `/v1/rooms/${room}/tokens`, {
             user,
             role: 'presenter',
-            preference: { region },
+            ...(region ? { preference: { region } } : {}),
           })
         ).text,
       openPage: async () => {

@@ -1,7 +1,7 @@
 /**
  * Streaming and recording wired into rooms, end to end: real RabbitMQ, every part in its own
  * process (`mediaspread start …`: cluster manager, management API, portal, conference agent,
- * a webrtc agent, a streaming agent, a recording agent), a real nginx-rtmp, ffmpeg/ffprobe and
+ * two webrtc agents, a streaming agent, a recording agent; test/e2e/stack.ts), a real nginx-rtmp, ffmpeg/ffprobe and
  * headless Chromium pages with the browser SDK.
  * - A page publishes its fake camera (VP8); REST starts a streaming-out to nginx-rtmp: ffprobe
  *   reads the RTMP stream back as H264 at the camera's size; REST starts a recording, DELETE
@@ -12,26 +12,19 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
-import { CLUSTER_MANAGER_ID, type WorkerView } from '../../cluster-manager/protocol.js';
-import { AmqpBus } from '../../common/rpc/amqp-bus.js';
-import { ManagementApiClient } from '../../management-api/api-client.js';
-import { createStaticHandler } from '../../portal/static-files.js';
-import { type HeadlessChromium, launchChromium } from '../support/chromium.js';
-import { type CliProcess, startCli, writeTempConfig } from '../support/cli-process.js';
+import { CLUSTER_MANAGER_ID } from '../../cluster-manager/protocol.js';
+import type { AmqpBus } from '../../common/rpc/amqp-bus.js';
+import type { ManagementApiClient } from '../../management-api/api-client.js';
 import { type NginxRtmp, startNginxRtmp } from '../support/nginx-rtmp.js';
-import { type PrivateRabbit, startPrivateRabbit } from '../support/rabbitmq.js';
 import { waitUntil } from '../support/wait-until.js';
+import { type SfuStack, startSfuStack } from './stack.js';
 
 const execFileAsync = promisify(execFile);
-const CLIENT_DIST = fileURLToPath(new URL('../../../client/dist', import.meta.url));
 
 const PAGE_SCRIPT = `
 window.events = [];
@@ -75,9 +68,6 @@ window.received = async () => {
   return video;
 };
 `;
-
-const PAGE = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<script src="/mediaspread.js"></script><script>${PAGE_SCRIPT}</script></head><body></body></html>`;
 
 interface ProbeStream {
   codec_type?: string;
@@ -127,108 +117,31 @@ async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
 }
 
 describe('streaming-out, recording and streaming-in through REST, end to end', { timeout: 300_000 }, () => {
-  let rabbit: PrivateRabbit;
+  let stack: SfuStack;
   let nginx: NginxRtmp;
   let bus: AmqpBus;
-  let chromium: HeadlessChromium;
-  let http: Server;
-  let origin = '';
   let api: ManagementApiClient;
   let recordingDir = '';
-  const procs: CliProcess[] = [];
   const pushers: ChildProcess[] = [];
 
   before(async () => {
-    rabbit = await startPrivateRabbit();
     nginx = await startNginxRtmp();
-    const dataDir = mkdtempSync(join(tmpdir(), 'mediaspread-e2e-'));
     recordingDir = mkdtempSync(join(tmpdir(), 'mediaspread-e2e-rec-'));
-    const config = writeTempConfig(
-      [
-        '[rpc]',
-        'transport = "amqp"',
-        `amqpUrl = "${rabbit.url}"`,
-        '[cluster]',
-        'secret = "e2e-cluster-secret-0123456789abcdef"',
-        'tokenKey = "e2e-token-key-0123456789abcdef"',
-        '[store]',
-        `dataDir = "${dataDir}"`,
-        '[managementApi]',
-        'port = 0',
-        'rpcTimeoutMs = 10000',
-        '[portal]',
-        'port = 0',
-        '[webrtc]',
-        'additionalHostAddresses = ["127.0.0.1"]',
-        '[recording]',
-        `dir = "${recordingDir}"`,
-        'minFreeBytes = 1048576',
-        '[agents.conference]',
-        'maxLoad = 1',
-        '[agents.webrtc]',
-        'maxLoad = 1',
-        '[agents.streaming]',
-        'maxLoad = 1',
-        '[agents.recording]',
-        'maxLoad = 1',
-      ].join('\n'),
-    );
-    const init = startCli(['admin', 'init', '--config', config]);
-    assert.equal((await init.exited).code, 0, init.output());
-    const serviceId = /MEDIASPREAD_SERVICE_ID=(\S+)/.exec(init.output())?.[1] ?? '';
-    const serviceKey = /MEDIASPREAD_SERVICE_KEY=(\S+)/.exec(init.output())?.[1] ?? '';
-    const start = (part: string) => {
-      const p = startCli(['start', part, '--config', config], { MEDIASPREAD_LOG_LEVEL: 'warn' });
-      procs.push(p);
-      return p;
-    };
-    start('cluster-manager');
-    const apiProc = start('management-api');
-    for (const part of ['portal', 'conference-agent', 'webrtc-agent', 'streaming-agent', 'recording-agent'])
-      start(part);
-    await apiProc.waitFor(/REST API: http:\/\/127\.0\.0\.1:\d+/, 30_000);
-    const apiUrl = /REST API: (http:\/\/127\.0\.0\.1:\d+)/.exec(apiProc.output())?.[1] as string;
-    api = new ManagementApiClient({ url: apiUrl, serviceId, serviceKey });
-    bus = await AmqpBus.connect({ url: rabbit.url, defaultTimeoutMs: 5000 });
-    const wanted = ['portal', 'conference', 'webrtc', 'streaming', 'recording'];
-    await waitUntil(
-      async () => {
-        const workers = await bus.call<WorkerView[]>(CLUSTER_MANAGER_ID, 'getWorkers', []).catch(() => []);
-        // Under max load too: the conference agent reports CPU, which other work on the machine can fill.
-        return wanted.every((p) => workers.some((w) => w.purpose === p && w.load < w.maxLoad));
-      },
-      90_000,
-      'every part joined the cluster, under max load',
-    );
-    const serveStatic = createStaticHandler(CLIENT_DIST);
-    http = createServer((req, res) => {
-      if (req.url === '/e2e.html') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        res.end(PAGE);
-      } else serveStatic(req, res);
+    stack = await startSfuStack(PAGE_SCRIPT, {
+      agents: ['streaming', 'recording'],
+      config: ['[recording]', `dir = "${recordingDir}"`, 'minFreeBytes = 1048576'],
     });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    chromium = await launchChromium();
+    api = stack.api;
+    bus = stack.bus;
   });
 
   after(async () => {
-    // MEDIASPREAD_E2E_DUMP=1: the parts' logs, for a failure's diagnosis.
-    if (process.env.MEDIASPREAD_E2E_DUMP) for (const p of procs) console.error(p.output().slice(-6000));
     for (const p of pushers) await stopProcess(p);
-    await chromium?.close();
-    await new Promise((resolve) => (http ? http.close(resolve) : resolve(undefined)));
-    await Promise.all(procs.map((p) => p.stop(5000)));
-    await bus?.close();
-    await rabbit?.stop();
+    await stack?.close();
     await nginx?.remove();
   });
 
-  const newRoom = async (name: string): Promise<string> =>
-    ((await api.requestOk('POST', '/v1/rooms', { name })).json as { _id: string })._id;
-
-  const tokenFor = async (room: string, user: string): Promise<string> =>
-    (await api.requestOk('POST', `/v1/rooms/${room}/tokens`, { user, role: 'presenter' })).text;
+  const newRoom = (name: string): Promise<string> => stack.createRoom(name);
 
   /**
    * Runs a page's join (publish/watch) with a fresh token, again when the login was refused
@@ -238,7 +151,9 @@ describe('streaming-out, recording and streaming-in through REST, end to end', {
   const joinPage = async <T>(page: Page, fn: string, room: string, user: string): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await page.evaluate(`window.${fn}(${JSON.stringify(await tokenFor(room, user))})`)) as T;
+        return (await page.evaluate(
+          `window.${fn}(${JSON.stringify(await stack.tokenFor(room, user))})`,
+        )) as T;
       } catch (err) {
         if (attempt >= 10 || !/under max load/.test(String(err))) throw err;
         await new Promise((r) => setTimeout(r, 2000));
@@ -251,11 +166,7 @@ describe('streaming-out, recording and streaming-in through REST, end to end', {
     return agent ? bus.call<string | null>(agent, 'queryNode', [task]) : null;
   };
 
-  const openPage = async (): Promise<Page> => {
-    const page = await chromium.context.newPage();
-    await page.goto(`${origin}/e2e.html`);
-    return page;
-  };
+  const openPage = (): Promise<Page> => stack.openPage();
 
   it('a published camera: streaming-out to RTMP reads back as H264 640x480; a recording plays after DELETE', async () => {
     const room = await newRoom('e2e-outputs');

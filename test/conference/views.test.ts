@@ -320,7 +320,7 @@ describe('conference: mixed views', () => {
     await h.subscribeReady('r1', 'p3', 'sub4', 'r1-common', {
       parameters: { resolution: { width: 320, height: 240 } },
     });
-    assert.deepEqual((video.called('generate').at(-1)?.args[1] as { resolution: unknown }).resolution, {
+    assert.deepEqual((video.called('generate').at(-1)!.args[1] as { resolution: unknown }).resolution, {
       width: 320,
       height: 240,
     });

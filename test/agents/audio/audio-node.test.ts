@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Agent } from '../../../agents/agent.js';
 import type { AudioNodeStats } from '../../../agents/audio/protocol.js';
-import { agentSchema } from '../../../agents/config.js';
-import type { LoadMeter } from '../../../agents/load/load-meter.js';
-import { rpcSchema } from '../../../common/config/base-schema.js';
-import { LinkHub } from '../../../common/links/link-hub.js';
-import { LinkServer } from '../../../common/links/link-server.js';
+import type { LinkHub } from '../../../common/links/link-hub.js';
 import { mediaPrimitiveHandlers } from '../../../common/media/media-primitive-handlers.js';
-import { MediaRouter } from '../../../common/media/media-router.js';
-import { LocalBus } from '../../../common/rpc/local-bus.js';
+import type { MediaRouter } from '../../../common/media/media-router.js';
+import type { LocalBus } from '../../../common/rpc/local-bus.js';
+import { type NodeAgents, startNodeAgents } from '../../support/node-agents.js';
 import { waitUntil } from '../../support/wait-until.js';
 import {
   decodeAll,
@@ -22,8 +18,6 @@ import {
   toneAmplitude,
   toneSignal,
 } from './audio-signals.js';
-
-const fixedLoad: LoadMeter = { kind: 'cpu', sample: async () => 0.1 };
 
 /** The error's code as it crossed the bus. */
 const withCode = (code: string) => (err: unknown) => {
@@ -39,59 +33,31 @@ const withCode = (code: string) => (err: unknown) => {
  */
 describe('audio node process over internal links', () => {
   const secret = randomBytes(16).toString('hex');
-  process.env.MEDIASPREAD__cluster__secret = secret;
-  const bus = new LocalBus({ defaultTimeoutMs: 10_000 });
-  const pids = new Set<number>();
   const speakerEvents: unknown[][] = [];
-  let agent: Agent;
-  let server: LinkServer;
+  let env: NodeAgents;
+  let bus: LocalBus;
+  let router: MediaRouter;
   let hub: LinkHub;
-  const router = new MediaRouter();
 
   before(async () => {
+    // Nodes inherit the agent's environment: this is how they learn the cluster secret.
+    process.env.MEDIASPREAD__cluster__secret = secret;
+    env = await startNodeAgents(['audio'], { secret, linkNodeId: 'publisher-node' });
+    ({ bus, router, hub } = env);
     await bus.serve('fake-conference', {
       onActiveAudio: (...args: never[]) => {
         speakerEvents.push(args);
       },
     });
-    agent = new Agent({
-      config: agentSchema.parse({
-        purpose: 'audio',
-        id: 'audio-test',
-        nodes: { prerun: 1, max: 1, maxTasksPerNode: 1, reuse: false },
-        load: { intervalMs: 500 },
-      }),
-      bus,
-      nodeRpc: rpcSchema.parse({ transport: 'local', defaultTimeoutMs: 10_000 }),
-      attachChild: (child) => {
-        if (child.pid) pids.add(child.pid);
-        bus.attachChild(child);
-      },
-      logLevel: 'warn',
-      loadMeter: fixedLoad,
-    });
-    await agent.start();
-    await waitUntil(() => agent.listNodes().some((n) => n.state === 'idle'), 20_000, 'an audio node');
-    server = await LinkServer.listen({ nodeId: 'publisher-node', secret, host: '127.0.0.1', port: 0 });
-    hub = new LinkHub({ nodeId: 'publisher-node', secret, server });
   });
 
   after(async () => {
-    router.close();
-    hub?.close();
-    await server?.close();
-    await agent?.stop();
-    await bus.close();
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {}
-    }
+    await env?.close();
     delete process.env.MEDIASPREAD__cluster__secret;
   });
 
   it('mixes streams linked in, sends the minus-one mix back, names the active speaker', async () => {
-    const node = agent.listNodes()[0]!.id;
+    const node = env.nodeOf('audio');
     const call = <T = unknown>(method: string, ...args: unknown[]) => bus.call<T>(node, method, args);
     const info = await call<{ role: string }>('info');
     assert.equal(info.role, 'audio');
@@ -129,7 +95,7 @@ describe('audio node process over internal links', () => {
     await call('subscribeInternal', 'to-publisher', {
       type: 'internal',
       toNode: 'publisher-node',
-      address: { host: server.host, port: server.port },
+      address: env.linkAddress,
     });
     await call('linkup', 'to-publisher', streamId);
 
@@ -185,7 +151,7 @@ describe('audio node process over internal links', () => {
   });
 
   it('refuses bad arguments and changes nothing', async () => {
-    const node = agent.listNodes()[0]!.id;
+    const node = env.nodeOf('audio');
     const call = (method: string, ...args: unknown[]) => bus.call(node, method, args);
     await call('publishInternal', 'carol-mic', { type: 'internal', fromNode: 'publisher-node' });
     await call('initMixer', 'view-2', { room: 'room-1', controller: 'fake-conference', vad: false });

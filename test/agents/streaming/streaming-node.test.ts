@@ -4,24 +4,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Agent } from '../../../agents/agent.js';
-import { agentSchema } from '../../../agents/config.js';
-import type { LoadMeter } from '../../../agents/load/load-meter.js';
 import type { MediaStatusEvent } from '../../../agents/streaming/media-access-node.js';
 import { STREAMING_STATUS_TOPIC } from '../../../agents/streaming/streaming-node.js';
-import { rpcSchema } from '../../../common/config/base-schema.js';
-import { LinkHub } from '../../../common/links/link-hub.js';
-import { LinkServer } from '../../../common/links/link-server.js';
+import type { LinkHub } from '../../../common/links/link-hub.js';
 import { FrameGeneratorSource } from '../../../common/media/frame-generator-source.js';
 import type { MediaFrame } from '../../../common/media/media-frame.js';
 import { mediaPrimitiveHandlers } from '../../../common/media/media-primitive-handlers.js';
-import { MediaRouter } from '../../../common/media/media-router.js';
-import { LocalBus } from '../../../common/rpc/local-bus.js';
+import type { MediaRouter } from '../../../common/media/media-router.js';
+import type { LocalBus } from '../../../common/rpc/local-bus.js';
 import { type NginxRtmp, startNginxRtmp } from '../../support/nginx-rtmp.js';
+import { type NodeAgents, startNodeAgents } from '../../support/node-agents.js';
 import { waitUntil } from '../../support/wait-until.js';
 import { encodeFrames, probe, pushFrames, streamOf } from './encoded-frames.js';
-
-const fixedLoad: LoadMeter = { kind: 'network', sample: async () => 0.1 };
 
 class Replay extends FrameGeneratorSource {
   out: ((f: MediaFrame) => void) | undefined;
@@ -36,79 +30,32 @@ class Replay extends FrameGeneratorSource {
  */
 describe('streaming and recording node processes fed over internal links', () => {
   const secret = randomBytes(16).toString('hex');
-  // Nodes inherit the agent's environment: this is how they learn the cluster secret.
-  process.env.MEDIASPREAD__cluster__secret = secret;
   const recordDir = mkdtempSync(join(tmpdir(), 'ms-recording-node-'));
-  process.env.MEDIASPREAD__recording__dir = recordDir;
-  process.env.MEDIASPREAD__recording__minFreeBytes = '0';
-  const bus = new LocalBus({ defaultTimeoutMs: 10_000 });
-  const pids = new Set<number>();
   const events: MediaStatusEvent[] = [];
-  let agent: Agent;
-  let recordingAgent: Agent;
-  let nginx: NginxRtmp;
-  let server: LinkServer;
+  let env: NodeAgents;
+  let bus: LocalBus;
+  let router: MediaRouter;
   let hub: LinkHub;
-  const router = new MediaRouter();
+  let nginx: NginxRtmp;
 
   before(async () => {
+    // Nodes inherit the agent's environment: this is how they learn the cluster secret.
+    process.env.MEDIASPREAD__cluster__secret = secret;
+    process.env.MEDIASPREAD__recording__dir = recordDir;
+    process.env.MEDIASPREAD__recording__minFreeBytes = '0';
     nginx = await startNginxRtmp();
+    env = await startNodeAgents(['streaming', 'recording'], {
+      secret,
+      linkNodeId: 'publisher-node',
+      maxNodes: 2,
+      rpcTimeoutMs: 15_000,
+    });
+    ({ bus, router, hub } = env);
     await bus.subscribe(STREAMING_STATUS_TOPIC, (e) => events.push(e as MediaStatusEvent));
-    agent = new Agent({
-      config: agentSchema.parse({
-        purpose: 'streaming',
-        id: 'streaming-test',
-        nodes: { prerun: 1, max: 2, maxTasksPerNode: 1, reuse: false },
-        load: { intervalMs: 500 },
-      }),
-      bus,
-      nodeRpc: rpcSchema.parse({ transport: 'local', defaultTimeoutMs: 10_000 }),
-      attachChild: (child) => {
-        if (child.pid) pids.add(child.pid);
-        bus.attachChild(child);
-      },
-      logLevel: 'warn',
-      loadMeter: fixedLoad,
-    });
-    recordingAgent = new Agent({
-      config: agentSchema.parse({
-        purpose: 'recording',
-        id: 'recording-test',
-        nodes: { prerun: 1, max: 2, maxTasksPerNode: 1, reuse: false },
-        load: { intervalMs: 500 },
-      }),
-      bus,
-      nodeRpc: rpcSchema.parse({ transport: 'local', defaultTimeoutMs: 15_000 }),
-      attachChild: (child) => {
-        if (child.pid) pids.add(child.pid);
-        bus.attachChild(child);
-      },
-      logLevel: 'warn',
-      loadMeter: fixedLoad,
-    });
-    await Promise.all([agent.start(), recordingAgent.start()]);
-    await waitUntil(() => agent.listNodes().some((n) => n.state === 'idle'), 20_000, 'a streaming node');
-    await waitUntil(
-      () => recordingAgent.listNodes().some((n) => n.state === 'idle'),
-      20_000,
-      'a recording node',
-    );
-    server = await LinkServer.listen({ nodeId: 'publisher-node', secret, host: '127.0.0.1', port: 0 });
-    hub = new LinkHub({ nodeId: 'publisher-node', secret, server });
   });
 
   after(async () => {
-    router.close();
-    hub?.close();
-    await server?.close();
-    await agent?.stop();
-    await recordingAgent?.stop();
-    await bus.close();
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {}
-    }
+    await env?.close();
     await nginx?.remove();
     delete process.env.MEDIASPREAD__cluster__secret;
     delete process.env.MEDIASPREAD__recording__dir;
@@ -117,7 +64,7 @@ describe('streaming and recording node processes fed over internal links', () =>
   });
 
   it('frames from another node reach RTMP; status events arrive on the monitoring topic', async () => {
-    const node = agent.listNodes()[0]!;
+    const node = { id: env.nodeOf('streaming') };
     const info = await bus.call<{ role: string }>(node.id, 'info', []);
     assert.equal(info.role, 'streaming');
     const address = await bus.call<{ nodeId: string; host: string; port: number }>(
@@ -135,7 +82,7 @@ describe('streaming and recording node processes fed over internal links', () =>
       /sink\.url/,
     );
 
-    const recorder = recordingAgent.listNodes()[0]!;
+    const recorder = { id: env.nodeOf('recording') };
     const recorderAddress = await bus.call<{ host: string; port: number }>(recorder.id, 'getLinkAddress', []);
     await bus.call(recorder.id, 'publish', ['cam', { type: 'internal', fromNode: 'publisher-node' }]);
     await bus.call(recorder.id, 'subscribe', ['rec-1', { type: 'recording', container: 'auto' }]);

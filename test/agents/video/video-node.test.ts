@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Agent } from '../../../agents/agent.js';
-import { agentSchema } from '../../../agents/config.js';
-import type { LoadMeter } from '../../../agents/load/load-meter.js';
 import { rgbToYuv } from '../../../agents/video/layout/index.js';
 import type { MixerLayout, VideoNodeStats } from '../../../agents/video/protocol.js';
-import { rpcSchema } from '../../../common/config/base-schema.js';
-import { LinkHub } from '../../../common/links/link-hub.js';
-import { LinkServer } from '../../../common/links/link-server.js';
+import type { LinkHub } from '../../../common/links/link-hub.js';
 import { LinkSource } from '../../../common/links/link-source.js';
 import { mediaPrimitiveHandlers } from '../../../common/media/media-primitive-handlers.js';
-import { MediaRouter } from '../../../common/media/media-router.js';
-import { LocalBus } from '../../../common/rpc/local-bus.js';
+import type { MediaRouter } from '../../../common/media/media-router.js';
+import type { LocalBus } from '../../../common/rpc/local-bus.js';
+import { type NodeAgents, startNodeAgents } from '../../support/node-agents.js';
 import { waitUntil } from '../../support/wait-until.js';
 import {
   CaptureSink,
@@ -23,8 +19,6 @@ import {
   solidFrames,
 } from './video-test-support.js';
 
-const fixedLoad: LoadMeter = { kind: 'cpu', sample: async () => 0.1 };
-
 /**
  * A video node process started by a real Agent on the all-in-one bus: two colour streams
  * arrive over an internal TCP link from the test's node, are mixed over RPC, and the mix comes
@@ -32,53 +26,25 @@ const fixedLoad: LoadMeter = { kind: 'cpu', sample: async () => 0.1 };
  */
 describe('video node process mixing streams that arrive over internal links', () => {
   const secret = randomBytes(16).toString('hex');
-  process.env.MEDIASPREAD__cluster__secret = secret;
-  const bus = new LocalBus({ defaultTimeoutMs: 10_000 });
-  const pids = new Set<number>();
-  const router = new MediaRouter();
-  let agent: Agent;
-  let server: LinkServer;
+  let env: NodeAgents;
+  let bus: LocalBus;
+  let router: MediaRouter;
   let hub: LinkHub;
 
   before(async () => {
-    agent = new Agent({
-      config: agentSchema.parse({
-        purpose: 'video',
-        id: 'video-test',
-        nodes: { prerun: 1, max: 1, maxTasksPerNode: 1, reuse: false },
-        load: { intervalMs: 500 },
-      }),
-      bus,
-      nodeRpc: rpcSchema.parse({ transport: 'local', defaultTimeoutMs: 10_000 }),
-      attachChild: (child) => {
-        if (child.pid) pids.add(child.pid);
-        bus.attachChild(child);
-      },
-      logLevel: 'warn',
-      loadMeter: fixedLoad,
-    });
-    await agent.start();
-    await waitUntil(() => agent.listNodes().some((n) => n.state === 'idle'), 20_000, 'a video node');
-    server = await LinkServer.listen({ nodeId: 'test-node', secret, host: '127.0.0.1', port: 0 });
-    hub = new LinkHub({ nodeId: 'test-node', secret, server });
+    // Nodes inherit the agent's environment: this is how they learn the cluster secret.
+    process.env.MEDIASPREAD__cluster__secret = secret;
+    env = await startNodeAgents(['video'], { secret });
+    ({ bus, router, hub } = env);
   });
 
   after(async () => {
-    router.close();
-    hub?.close();
-    await server?.close();
-    await agent?.stop();
-    await bus.close();
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {}
-    }
+    await env?.close();
     delete process.env.MEDIASPREAD__cluster__secret;
   });
 
   it('addInput, generate and the mixed stream decoded on the far side', async () => {
-    const node = agent.listNodes()[0]!;
+    const node = { id: env.nodeOf('video') };
     const info = await bus.call<{ role: string }>(node.id, 'info', []);
     assert.equal(info.role, 'video');
     const address = await bus.call<{ nodeId: string; host: string; port: number }>(
@@ -155,7 +121,7 @@ describe('video node process mixing streams that arrive over internal links', ()
       {
         type: 'internal',
         toNode: 'test-node',
-        address: { host: server.host, port: server.port },
+        address: env.linkAddress,
         remoteStreamId: streamId,
       },
     ]);

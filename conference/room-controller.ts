@@ -39,7 +39,7 @@ import type {
   Transport,
 } from './room-state.js';
 import { RoomTranscoders, transcodeSpecFor } from './room-transcoders.js';
-import { RoomViews } from './room-views.js';
+import { type AcquiredOutput, RoomViews } from './room-views.js';
 import {
   buildTracks,
   type ForwardStreamInfo,
@@ -72,6 +72,15 @@ const NODE_LOST_REASON = 'media node lost';
 const SOURCE_LOST_REASON = 'Source stream loss';
 
 type Selector = 'audio' | 'video' | 'av';
+
+/** Where a subscription update moves one of its tracks. */
+interface TrackMove {
+  track: SubscribedTrack;
+  streamId: string;
+  from: string;
+  rid?: string;
+  parameters?: VideoParameters;
+}
 type StreamInfo = ForwardStreamInfo | MixedStreamInfo;
 type StreamPatch = z.output<typeof streamPatchesSchema>[number];
 
@@ -113,6 +122,8 @@ export class RoomController {
   private readonly liveWaiters = new Map<string, (live: boolean) => void>();
   private readonly views: RoomViews;
   private readonly transcoders: RoomTranscoders;
+  /** Merge streams made by subscription updates get fresh ids (the old one goes after the switch). */
+  private mergeSeq = 0;
 
   constructor(private readonly options: RoomControllerOptions) {
     this.roomId = options.roomId;
@@ -1099,20 +1110,27 @@ export class RoomController {
     }
   }
 
-  private async releaseOutputsOf(sessionId: string): Promise<void> {
-    await Promise.all([this.views.releaseOutputs(sessionId), this.transcoders.release(sessionId)]);
+  /** The session reads no mixer or transcoder output any more (or not `only` that one). */
+  private async releaseOutputsOf(sessionId: string, only?: string): Promise<void> {
+    await Promise.all([
+      this.views.releaseOutputs(sessionId, only),
+      this.transcoders.release(sessionId, only),
+    ]);
   }
 
   /**
    * Audio and video from different router streams (outputs, two publications) reach the
    * subscriber's node as one `merge` stream there; its id, or undefined when one stream serves.
    */
-  private async mergeIfNeeded(sub: Subscription, nodeId: string): Promise<string | undefined> {
+  private async mergeIfNeeded(
+    sub: Subscription,
+    nodeId: string,
+    streamId = `merge:${sub.id}`,
+  ): Promise<string | undefined> {
     const audio = sub.tracks.find((t) => t.type === 'audio');
     const video = sub.tracks.find((t) => t.type === 'video');
     if (!audio || !video) return undefined;
     if (!audio.output && !video.output && audio.streamId === video.streamId) return undefined;
-    const streamId = `merge:${sub.id}`;
     await this.media.publishLocal(nodeId, streamId, {
       type: 'merge',
       audio: this.trackSource(audio).routerStream,
@@ -1245,8 +1263,11 @@ export class RoomController {
   }
 
   /**
-   * subscription-control update: a new resolution/bitrate or a simulcast track of the same
-   * stream picks a layer on the node; another source stream would need renegotiation.
+   * subscription-control update. A new resolution/bitrate or another simulcast track of the
+   * same forward stream picks a layer on the node. Everything else — another stream, a mixed
+   * stream's other settings, settings that need (or no longer need) a transcoder — moves the
+   * subscription to other router streams (`reroute`), as long as the codec the answer fixed
+   * stays the same.
    */
   private async updateSubscription(
     sub: Subscription,
@@ -1257,35 +1278,44 @@ export class RoomController {
     const video = sub.tracks.find((t) => t.type === 'video');
     if (data.audio && !audio) throw new ValidationError('Target subscription does NOT have audio to update');
     if (data.video && !video) throw new ValidationError('Target subscription does NOT have video to update');
-    if (data.audio?.from && audio && data.audio.from !== audio.from) {
+    const moves: TrackMove[] = [];
+    if (audio && data.audio?.from && data.audio.from !== audio.from) {
       const source = this.resolveSource(data.audio.from, 'audio');
-      if (source.streamId !== audio.streamId)
-        throw new NotImplementedError('switching a subscription to another stream is not supported yet');
+      moves.push({ track: audio, streamId: source.streamId, from: data.audio.from });
     }
-    if (!video || !data.video) return;
+    if (!video || !data.video) {
+      if (moves.length > 0) await this.reroute(sub, loc, moves);
+      return;
+    }
+    let streamId = video.streamId;
     let rid = video.rid;
     if (data.video.from && data.video.from !== video.from) {
       const source = this.resolveSource(data.video.from, 'video');
-      if (source.streamId !== video.streamId)
-        throw new NotImplementedError('switching a subscription to another stream is not supported yet');
+      streamId = source.streamId;
       rid = source.rid;
     }
-    // Outputs are encoded for the settings they were asked with, merges read fixed streams.
-    if (data.video.parameters && (video.output || sub.merge))
-      throw new NotImplementedError(
-        'changing the parameters of a mixed, transcoded or merged subscription is not supported yet: subscribe again',
-      );
-    const params = data.video.parameters ? toNodeParameters(data.video.parameters) : undefined;
-    if (rid === video.rid && params?.resolution)
-      rid = pickLayer(this.publications.get(video.streamId)?.info, params.resolution) ?? rid;
-    if (data.video.parameters) {
-      const track = this.publications
-        .get(video.streamId)
-        ?.info?.media.tracks.find((t) => t.type === 'video' && (rid === undefined || t.rid === rid));
-      if (transcodeSpecFor(track, { ...video.parameters, ...data.video.parameters }, this.config))
-        throw new NotImplementedError('these parameters need a transcoder: subscribe again with them');
+    const parameters = data.video.parameters
+      ? { ...(video.parameters as VideoParameters | undefined), ...data.video.parameters }
+      : (video.parameters as VideoParameters | undefined);
+    const info = this.publications.get(streamId)?.info;
+    if (streamId === video.streamId && rid === video.rid && data.video.parameters?.resolution)
+      rid = pickLayer(info, data.video.parameters.resolution) ?? rid;
+    const track = info?.media.tracks.find((t) => t.type === 'video' && (rid === undefined || t.rid === rid));
+    const simple =
+      streamId === video.streamId &&
+      !video.output &&
+      !sub.merge &&
+      !sub.rerouted &&
+      moves.length === 0 &&
+      !this.views.isMixed(streamId) &&
+      transcodeSpecFor(track, parameters, this.config) === undefined;
+    if (!simple) {
+      moves.push({ track: video, streamId, from: data.video.from ?? video.from, rid, parameters });
+      await this.reroute(sub, loc, moves);
+      return;
     }
-    const bitrate = bitrateKbps(this.publications.get(video.streamId)?.info, params?.bitrate);
+    const params = data.video.parameters ? toNodeParameters(data.video.parameters) : undefined;
+    const bitrate = bitrateKbps(info, params?.bitrate);
     const spec = {
       ...(rid !== undefined ? { rid } : {}),
       ...(params?.resolution ? { resolution: params.resolution } : {}),
@@ -1304,7 +1334,97 @@ export class RoomController {
       throw err;
     }
     if (data.video.from) video.from = data.video.from;
-    if (data.video.parameters) video.parameters = { ...video.parameters, ...data.video.parameters };
+    if (data.video.parameters) video.parameters = parameters;
+  }
+
+  /**
+   * Moves tracks of a set-up subscription to other router streams without renegotiation: the
+   * new outputs (mixer, transcoder) are acquired, the streams linked to its node, a merge made
+   * when audio and video now come from two streams, the node's sink relinked; what it read
+   * before is let go. The codec of each track must stay (the SDP answer fixed it).
+   */
+  private async reroute(sub: Subscription, loc: Locality, moves: TrackMove[]): Promise<void> {
+    const before = sub.tracks.map((t) => ({ ...t }));
+    const previousMerge = sub.merge;
+    const acquired: AcquiredOutput[] = [];
+    const releaseAcquired = () =>
+      Promise.all(
+        acquired
+          .filter((a) => !before.some((t) => t.output?.routerStream === a.routerStream))
+          .map((a) => this.releaseOutputsOf(sub.id, a.routerStream)),
+      );
+    try {
+      for (const move of moves) {
+        const kind = move.track.type;
+        let next: AcquiredOutput | undefined;
+        if (this.views.isMixed(move.streamId)) {
+          next = await this.views.acquireOutput(
+            move.streamId,
+            kind,
+            { ...(move.parameters ? { parameters: move.parameters } : {}), participantId: sub.owner },
+            sub.id,
+          );
+        } else if (kind === 'video') {
+          const info = this.publications.get(move.streamId)?.info;
+          const track = info?.media.tracks.find(
+            (t) => t.type === 'video' && (move.rid === undefined || t.rid === move.rid),
+          );
+          const spec = transcodeSpecFor(track, move.parameters, this.config);
+          const input = move.rid !== undefined ? layerStreamId(move.streamId, move.rid) : move.streamId;
+          if (spec)
+            next = await this.transcoders.acquire(move.streamId, input, spec, sub.id, track?.format.codec);
+        }
+        if (next) acquired.push(next);
+        const codecBefore =
+          move.track.output?.codec ?? sourceCodec(this.publications.get(move.track.streamId)?.info, kind);
+        const codecAfter = next?.codec ?? sourceCodec(this.publications.get(move.streamId)?.info, kind);
+        if (codecBefore && codecAfter && codecBefore.toLowerCase() !== codecAfter.toLowerCase())
+          throw new NotImplementedError(
+            `${kind} would change from ${codecBefore} to ${codecAfter}, which needs renegotiation: subscribe again`,
+          );
+        move.track.streamId = move.streamId;
+        move.track.from = move.from;
+        if (move.rid !== undefined) move.track.rid = move.rid;
+        else delete move.track.rid;
+        if (next) move.track.output = next;
+        else delete move.track.output;
+        if (move.parameters) move.track.parameters = move.parameters;
+      }
+      this.requireStillThere(this.subscriptions.get(sub.id) === sub, sub.id);
+    } catch (err) {
+      // Nothing changed on the nodes yet: the subscription reads what it read.
+      sub.tracks.splice(0, sub.tracks.length, ...before);
+      await releaseAcquired();
+      throw err;
+    }
+    try {
+      await this.linkSources(sub, loc.nodeId);
+      sub.merge = undefined;
+      const merged = await this.mergeIfNeeded(sub, loc.nodeId, `merge:${sub.id}:${++this.mergeSeq}`);
+      const lead = sub.tracks.find((t) => t.type === 'video') ?? (sub.tracks[0] as SubscribedTrack);
+      await this.media.linkup(loc.nodeId, sub.id, merged ?? this.trackSource(lead).routerStream);
+      sub.rerouted = true;
+    } catch (err) {
+      // Half moved on the nodes: the subscription ends rather than stay half alive.
+      await releaseAcquired();
+      void this.removeSubscription(sub, `subscription update failed: ${errorText(err)}`);
+      throw err;
+    }
+    if (previousMerge && this.transports.nodeAlive(previousMerge.nodeId))
+      await this.quietly(
+        this.media.unpublishSource(previousMerge.nodeId, previousMerge.streamId),
+        'merge unpublish',
+        {
+          subscriptionId: sub.id,
+        },
+      );
+    const reading = new Set(sub.tracks.flatMap((t) => (t.output ? [t.output.routerStream] : [])));
+    await Promise.all(
+      before
+        .filter((t) => t.output && !reading.has(t.output.routerStream))
+        .map((t) => this.releaseOutputsOf(sub.id, (t.output as AcquiredOutput).routerStream)),
+    );
+    this.log.debug({ subscriptionId: sub.id, moves: moves.map((m) => m.streamId) }, 'subscription rerouted');
   }
 
   /** A streaming-in's source paused (reconnecting) or resumed: `stream update` per track kind. */

@@ -76,6 +76,12 @@ export interface Subscription {
    * stream on the subscriber's node joins them (common/media/merge-source.ts).
    */
   merge?: { nodeId: string; streamId: string };
+  /**
+   * The conference moved the subscription to other router streams after it was set up (a
+   * subscription update): from then on it relinks it itself instead of asking the node for a
+   * layer, whose idea of the source is the one it was set up with.
+   */
+  rerouted?: boolean;
 }
 
 /** An internal link carrying one stream from its publisher's node to a subscriber's node. */

@@ -152,9 +152,11 @@ export class RoomTranscoders {
     }
   }
 
-  async release(userId: string): Promise<void> {
+  /** `userId` reads no transcoder any more (or not `only` that one); unread ones stop. */
+  async release(userId: string, only?: string): Promise<void> {
     const work: Promise<void>[] = [];
     for (const t of [...this.byKey.values()]) {
+      if (only !== undefined && t.id !== only) continue;
       if (t.users.delete(userId) && t.users.size === 0) work.push(this.tearDown(t));
     }
     await Promise.all(work);

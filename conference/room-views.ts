@@ -354,11 +354,15 @@ export class RoomViews {
     });
   }
 
-  /** `userId` reads no mixed output any more: outputs nobody reads are stopped. */
-  async releaseOutputs(userId: string): Promise<void> {
+  /**
+   * `userId` reads no mixed output any more (or not `only` that one): outputs nobody reads are
+   * stopped.
+   */
+  async releaseOutputs(userId: string, only?: string): Promise<void> {
     const work: Promise<unknown>[] = [];
     for (const view of this.views.values()) {
       for (const output of [...view.outputs.values()]) {
+        if (only !== undefined && output.routerStream !== only) continue;
         if (!output.users.delete(userId) || output.users.size > 0) continue;
         work.push(
           this.serial(view, async () => {

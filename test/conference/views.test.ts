@@ -16,7 +16,7 @@ import { parseRoomConfig } from '../../conference/room-config.js';
 import { transcodeSpecFor } from '../../conference/room-transcoders.js';
 import type { ForwardStreamInfo, TrackInfo } from '../../conference/stream-info.js';
 import { waitUntil } from '../support/wait-until.js';
-import { type Call, CONFERENCE_NODE_ID, ConferenceHarness, FakeAgent } from './harness.js';
+import { type Call, CONFERENCE_NODE_ID, ConferenceHarness, defaultMedia, FakeAgent } from './harness.js';
 
 const region = (id: string) => ({
   id,
@@ -346,6 +346,39 @@ describe('conference: mixed views', () => {
     );
   });
 
+  it('a mixed subscription updated to another size reads that output; the old one stops with its last reader', async () => {
+    await h.join('r1', 'p1', 'presenter', 'a');
+    await h.join('r1', 'p2', 'presenter', 'b');
+    await h.publishLive('r1', 'p1', 'pub1');
+    await h.conf('streamControl', 'r1', 'p1', 'pub1', { operation: 'mix', data: 'common' });
+    await h.subscribeReady('r1', 'p2', 'sub2', 'r1-common');
+    const node = h.webrtc('b');
+    await h.conf('subscriptionControl', 'r1', 'p2', 'sub2', {
+      operation: 'update',
+      data: { video: { parameters: { resolution: { width: 320, height: 240 } } } },
+    });
+    assert.deepEqual((video.called('generate').at(-1)!.args[1] as { resolution: unknown }).resolution, {
+      width: 320,
+      height: 240,
+    });
+    const merges = node
+      .called('publishInternal')
+      .filter((c) => (c.args[1] as { type: string }).type === 'merge');
+    assert.equal(merges.length, 2);
+    assert.deepEqual(merges[1]!.args[1], {
+      type: 'merge',
+      audio: 'r1-common/audio/opus--p2',
+      video: 'r1-common/video/h264-320-',
+    });
+    assert.deepEqual(node.called('linkup').at(-1)?.args, ['sub2', merges[1]!.args[0]]);
+    assert.deepEqual(
+      video.called('degenerate').map((c) => c.args[1]),
+      ['r1-common/video/h264-640-'],
+    );
+    assert.equal(audio.called('degenerate').length, 0, 'the audio output is still read');
+    assert.ok(node.called('unpublishInternal').some((c) => c.args[0] === 'merge:sub2'));
+  });
+
   it('the active speaker is announced and made primary; REST layout patches; mixed streams refuse forward-only patches', async () => {
     await h.join('r1', 'p1');
     await h.join('r1', 'p2');
@@ -574,21 +607,71 @@ describe('conference: when a forward video needs a transcoder', () => {
     );
   });
 
-  it('a subscription update that would need a transcoder is refused; nothing changes', async () => {
+  it('subscription updates move a subscription between forward, transcoded and other streams without renegotiation', async () => {
     h.rooms.set('t2', { name: 'transcoding', views: [] });
     await h.join('t2', 'p1', 'presenter', 'a');
     await h.join('t2', 'p2', 'presenter', 'b');
     await h.publishLive('t2', 'p1', 'pub1');
+    await h.publishLive('t2', 'p1', 'pub2');
     await h.subscribeReady('t2', 'p2', 'sub', 'pub1');
+    const node = h.webrtc('b');
+    const update = (data: unknown) =>
+      h.conf('subscriptionControl', 't2', 'p2', 'sub', { operation: 'update', data });
+
+    // Smaller: a transcoder; audio stays the publication's, so a merge joins them.
+    await update({ video: { parameters: { resolution: { width: 320, height: 240 } } } });
+    const [transcoderId] = video.called('transcode')[0]!.args as [string];
+    const merge = node
+      .called('publishInternal')
+      .find((c) => (c.args[1] as { type: string }).type === 'merge');
+    assert.deepEqual(merge?.args[1], { type: 'merge', audio: 'pub1', video: transcoderId });
+    assert.deepEqual(node.called('linkup').at(-1)?.args, ['sub', merge?.args[0]]);
+    assert.equal(node.called('setLayer').length, 0, 'no layer request: the conference relinks');
+
+    // Back to the source's size: forward again, transcoder and merge gone.
+    await update({ video: { parameters: { resolution: { width: 640, height: 480 } } } });
+    assert.deepEqual(node.called('linkup').at(-1)?.args, ['sub', 'pub1']);
+    assert.deepEqual(video.called('stopTranscode')[0]?.args, [transcoderId]);
+    assert.ok(node.called('unpublishInternal').some((c) => c.args[0] === merge?.args[0]));
+
+    // Video from another publication of the same codec: a merge of pub1's audio and pub2's video.
+    await update({ video: { from: 'pub2' } });
+    const merge2 = node
+      .called('publishInternal')
+      .filter((c) => (c.args[1] as { type: string }).type === 'merge')
+      .at(-1);
+    assert.deepEqual(merge2?.args[1], { type: 'merge', audio: 'pub1', video: 'pub2' });
+    assert.deepEqual(node.called('linkup').at(-1)?.args, ['sub', merge2?.args[0]]);
+    // Unpublishing pub2 ends the subscription: it reads pub2 now.
+    await h.conf('unpublish', 't2', 'p1', 'pub2');
+    await h.portal.waitFor(
+      'p2',
+      'progress',
+      (d) => d.sessionId === 'sub' && d.status === 'error',
+      'the subscription reading pub2 fails with it',
+    );
+  });
+
+  it('a subscription update that would change the codec is refused and changes nothing', async () => {
+    h.rooms.set('t3', { name: 'codecs', views: [] });
+    await h.join('t3', 'p1', 'presenter', 'a');
+    await h.join('t3', 'p2', 'presenter', 'b');
+    await h.publishLive('t3', 'p1', 'vp8');
+    const h264 = defaultMedia();
+    (h264.tracks[1]!.format as { codec: string }).codec = 'h264';
+    await h.publishLive('t3', 'p1', 'h264', h264);
+    await h.subscribeReady('t3', 'p2', 'sub', 'vp8');
+    const linkups = h.webrtc('b').called('linkup').length;
+    const published = h.webrtc('b').called('publishInternal').length;
     await rejects(
-      h.conf('subscriptionControl', 't2', 'p2', 'sub', {
+      h.conf('subscriptionControl', 't3', 'p2', 'sub', {
         operation: 'update',
-        data: { video: { parameters: { resolution: { width: 320, height: 240 } } } },
+        data: { video: { from: 'h264' } },
       }),
       'NotImplementedError',
-      /subscribe again/,
+      /vp8 to h264/,
     );
-    assert.equal(video.called('transcode').length, 0);
-    assert.equal(h.webrtc('b').called('setLayer').length, 0);
+    assert.equal(h.webrtc('b').called('linkup').length, linkups);
+    assert.equal(h.webrtc('b').called('publishInternal').length, published, 'nothing was linked for it');
   });
 });

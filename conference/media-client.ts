@@ -136,10 +136,21 @@ export class MediaClient {
   }
 
   /** Source side: a link subscription towards `toNode`, linked up to the stream. */
-  async sendStream(srcNode: string, linkSubId: string, streamId: string, to: LinkAddress): Promise<void> {
+  async sendStream(
+    srcNode: string,
+    linkSubId: string,
+    streamId: string,
+    to: LinkAddress,
+    kinds?: readonly ('audio' | 'video')[],
+  ): Promise<void> {
     await this.call(srcNode, MEDIA_PRIMITIVE_METHODS.subscribe, [
       linkSubId,
-      { type: 'internal', toNode: to.nodeId, address: { host: to.host, port: to.port } },
+      {
+        type: 'internal',
+        toNode: to.nodeId,
+        address: { host: to.host, port: to.port },
+        ...(kinds ? { kinds: [...kinds] } : {}),
+      },
     ]);
     await this.call(srcNode, MEDIA_PRIMITIVE_METHODS.linkup, [linkSubId, streamId]);
   }

@@ -1,4 +1,5 @@
 import type { Locality } from './media-client.js';
+import type { MediaKind } from './permissions.js';
 import type { Permission } from './protocol.js';
 import type { ForwardStreamInfo, MediaReport, RequestedTrack } from './stream-info.js';
 
@@ -94,6 +95,8 @@ export interface StreamLink {
   destNode: string;
   /** The link subscription's id on the source node. */
   linkSubId: string;
+  /** Only these kinds cross (links to mixer nodes); all when absent. */
+  kinds?: MediaKind[];
   users: Set<string>;
   setup: Promise<void>;
 }

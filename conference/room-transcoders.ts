@@ -133,6 +133,7 @@ export class RoomTranscoders {
           publicationId,
           sourceNode,
           loc.nodeId,
+          ['video'],
         );
         await this.host.mixers.transcode(loc.nodeId, id, input, spec);
         this.host.log.info({ transcoderId: id, input, spec, nodeId: loc.nodeId }, 'transcoder started');

@@ -521,12 +521,14 @@ export class RoomViews {
     const loc = await this.slot(view, kind);
     const source = this.host.sourceOf(input.publicationId);
     if (!source) throw new NotFoundError(`stream ${input.publicationId} not found`);
+    // A mixer node gets only the kind it mixes.
     const key = await this.host.links.use(
       this.linkUser(view),
       input.publicationId,
       input.publicationId,
       source.nodeId,
       loc.nodeId,
+      [kind],
     );
     if (!input.linkKeys.includes(key)) input.linkKeys.push(key);
     if (kind === 'video') {

@@ -1,6 +1,7 @@
 import type { Logger } from '../common/logger.js';
 import { MediaSetupError } from './errors.js';
 import type { MediaClient } from './media-client.js';
+import type { MediaKind } from './permissions.js';
 import { linkKey, linkSubscriptionId, type StreamLink } from './room-state.js';
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -21,16 +22,25 @@ export class StreamLinks {
     private readonly log: Logger,
   ) {}
 
-  /** Adds `userId` to the link (setting it up if new); resolves with its key once it carries. */
+  /**
+   * Adds `userId` to the link (setting it up if new); resolves with its key once it carries.
+   * `kinds`: only those frames cross (mixer nodes need one kind); a link is shared only by users
+   * whose kinds it carries.
+   */
   async use(
     userId: string,
     streamId: string,
     publicationId: string,
     srcNode: string,
     destNode: string,
+    kinds?: readonly MediaKind[],
   ): Promise<string> {
     const key = linkKey(streamId, destNode);
     let link = this.links.get(key);
+    if (link?.kinds && !(kinds ?? ['audio', 'video']).every((k) => link?.kinds?.includes(k)))
+      throw new MediaSetupError(
+        `the link of ${streamId} to ${destNode} carries only ${link.kinds.join('+')}, ${userId} needs ${(kinds ?? ['audio', 'video']).join('+')}`,
+      );
     if (!link) {
       const linkSubId = linkSubscriptionId(streamId, destNode);
       const previous = this.closing.get(key);
@@ -41,12 +51,13 @@ export class StreamLinks {
         srcNode,
         destNode,
         linkSubId,
+        ...(kinds ? { kinds: [...kinds] } : {}),
         users: new Set(),
         setup: (async () => {
           await previous;
           const address = await this.media.getLinkAddress(destNode);
           await this.media.acceptLinkedStream(destNode, streamId, srcNode);
-          await this.media.sendStream(srcNode, linkSubId, streamId, address);
+          await this.media.sendStream(srcNode, linkSubId, streamId, address, kinds);
         })(),
       };
       fresh.setup.catch(() => undefined);

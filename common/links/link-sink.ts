@@ -1,6 +1,6 @@
 import type { MediaSink } from '../media/media-endpoint.js';
 import { KEYFRAME_REQUEST, type MediaFeedback } from '../media/media-feedback.js';
-import type { MediaFrame } from '../media/media-frame.js';
+import type { MediaFrame, MediaKind } from '../media/media-frame.js';
 import type { LinkAddress, LinkHub } from './link-hub.js';
 import type { MediaLink } from './media-link.js';
 
@@ -26,6 +26,8 @@ export class LinkSink implements MediaSink {
     readonly toNodeId: string,
     readonly address: LinkAddress,
     readonly remoteStreamId?: string,
+    /** Only frames of these kinds cross (an audio mixer needs no video); all when absent. */
+    readonly kinds?: readonly MediaKind[],
   ) {}
 
   onLinkup(streamId: string, feedback: (feedback: MediaFeedback) => void): void {
@@ -57,6 +59,7 @@ export class LinkSink implements MediaSink {
   }
 
   onFrame(frame: MediaFrame): void {
+    if (this.kinds && !this.kinds.includes(frame.kind)) return;
     const a = this.attachment;
     if (!a) return;
     if (a.link.state === 'closed') {

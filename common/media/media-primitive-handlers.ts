@@ -62,7 +62,7 @@ export function mediaPrimitiveHandlers(
   const sinks: Record<string, SinkFactory> = {
     internal: (_subscriptionId, spec) => {
       const s = parse(internalSinkSchema, spec, 'sink');
-      return new LinkSink(hub, s.toNode, s.address, s.remoteStreamId);
+      return new LinkSink(hub, s.toNode, s.address, s.remoteStreamId, s.kinds);
     },
     ...options.sinks,
   };

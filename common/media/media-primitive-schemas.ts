@@ -35,6 +35,11 @@ export const internalSinkSchema = z
     address: linkAddressSchema,
     /** The id to use on the link; defaults to the id of the stream linked up. */
     remoteStreamId: mediaIdSchema.optional(),
+    /** Only these kinds of frames cross the link (e.g. audio to an audio mixer); all by default. */
+    kinds: z
+      .array(z.enum(['audio', 'video']))
+      .min(1)
+      .optional(),
   })
   .strict();
 

@@ -238,6 +238,57 @@ describe('media primitive RPC handlers', () => {
 });
 
 describe('two routers joined by a TCP link', () => {
+  it('an internal sink with kinds sends only those frames (an audio mixer gets no video)', async (t) => {
+    const serverB = await startServer({ nodeId: 'node-b' });
+    t.after(() => serverB.close());
+    const hubA = new LinkHub({ nodeId: 'node-a', secret: SECRET });
+    const hubB = new LinkHub({ nodeId: 'node-b', secret: SECRET, server: serverB });
+    t.after(() => hubA.close());
+    t.after(() => hubB.close());
+    const routerA = new MediaRouter();
+    const routerB = new MediaRouter();
+    t.after(() => routerA.close());
+    t.after(() => routerB.close());
+    const rpcA = mediaPrimitiveHandlers(routerA, hubA);
+    const rpcB = mediaPrimitiveHandlers(routerB, hubB);
+    const mic = new FrameGeneratorSource({ kind: 'audio' });
+    const cam = new FrameGeneratorSource({ kind: 'video' });
+    routerA.publish('mic', mic);
+    routerA.publish('cam', cam);
+    // One stream carrying both kinds, as a publication does.
+    rpcA.publish('av', { type: 'merge', audio: 'mic', video: 'cam' });
+    const addressB = rpcB.getLinkAddress();
+    assert.ok(addressB);
+    assert.throws(
+      () => rpcA.subscribe('bad', { type: 'internal', toNode: 'node-b', address: addressB, kinds: [] }),
+      ValidationError,
+    );
+    rpcB.publish('av', { type: 'internal', fromNode: 'node-a' });
+    const listener = new RecordingSink();
+    routerB.subscribe('listener', listener);
+    rpcB.linkup('listener', 'av');
+    rpcA.subscribe('to-b', {
+      type: 'internal',
+      toNode: 'node-b',
+      address: { host: addressB.host, port: addressB.port },
+      kinds: ['audio'],
+    });
+    rpcA.linkup('to-b', 'av');
+    const link = hubA.linksWith('node-b')[0]!;
+    await waitFor(() => link.isOpen, 5_000, 'link open');
+    for (let i = 0; i < 5; i++) {
+      cam.next();
+      mic.next();
+    }
+    await waitFor(() => listener.frames.length === 5, 5_000, 'audio at B');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(
+      [...new Set(listener.frames.map((f) => f.kind))],
+      ['audio'],
+      'no video crossed the link',
+    );
+  });
+
   it('carries a stream from a source on A to a sink on B, with feedback back to A', async (t) => {
     const serverB = await startServer({ nodeId: 'node-b' });
     t.after(() => serverB.close());

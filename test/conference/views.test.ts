@@ -222,8 +222,10 @@ describe('conference: mixed views', () => {
     const linkSubs = h
       .webrtc('a')
       .called('subscribeInternal')
-      .map((c) => (c.args[1] as { toNode: string }).toNode);
-    assert.deepEqual(linkSubs.sort(), [audio.id, video.id]);
+      .map((c) => c.args[1] as { toNode: string; kinds: string[] })
+      .map((spec) => `${spec.toNode}:${spec.kinds.join('+')}`);
+    // Each mixer node gets only the kind it mixes.
+    assert.deepEqual(linkSubs.sort(), [`${audio.id}:audio`, `${video.id}:video`]);
     assert.deepEqual(video.called('addInput')[0]?.args, ['r1-common', 'pub1']);
     assert.deepEqual(audio.called('addInput')[0]?.args, ['r1-common', 'pub1', 'p1']);
     await layoutUpdate('p2', 'r1-common', (l) => l.length === 1 && l[0]?.stream === 'pub1');

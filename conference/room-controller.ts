@@ -996,6 +996,30 @@ export class RoomController {
       }
     } finally {
       if (pub.info) pub.info.info.inViews = this.views.inViewsOf(pub.id);
+      await this.refreshMixedAudio(pub.owner);
+    }
+  }
+
+  /**
+   * A participant's stream joined or left a view: their subscriptions of its mixed audio move
+   * to the mix without their voice (or back to the shared full mix).
+   */
+  private async refreshMixedAudio(participantId: string): Promise<void> {
+    for (const sub of [...this.subscriptions.values()]) {
+      if (sub.owner !== participantId) continue;
+      const audio = sub.tracks.find(
+        (t) =>
+          t.type === 'audio' &&
+          t.output !== undefined &&
+          this.views.audioOutputChanged(t.streamId, participantId, t.output.routerStream),
+      );
+      if (!audio) continue;
+      const loc = await this.transports.locOf(sub.transportId).catch(() => undefined);
+      if (!loc || this.subscriptions.get(sub.id) !== sub) continue;
+      await this.reroute(sub, loc, [{ track: audio, streamId: audio.streamId, from: audio.from }]).catch(
+        (err: unknown) =>
+          this.log.warn({ subscriptionId: sub.id, err: errorText(err) }, 'mixed audio not switched'),
+      );
     }
   }
 
@@ -1347,6 +1371,7 @@ export class RoomController {
     const before = sub.tracks.map((t) => ({ ...t }));
     const previousMerge = sub.merge;
     const acquired: AcquiredOutput[] = [];
+    let changed = false;
     const releaseAcquired = () =>
       Promise.all(
         acquired
@@ -1375,6 +1400,15 @@ export class RoomController {
             next = await this.transcoders.acquire(move.streamId, input, spec, sub.id, track?.format.codec);
         }
         if (next) acquired.push(next);
+        const unchanged =
+          move.streamId === move.track.streamId &&
+          move.rid === move.track.rid &&
+          next?.routerStream === move.track.output?.routerStream;
+        if (unchanged) {
+          if (move.parameters) move.track.parameters = move.parameters;
+          continue;
+        }
+        changed = true;
         const codecBefore =
           move.track.output?.codec ?? sourceCodec(this.publications.get(move.track.streamId)?.info, kind);
         const codecAfter = next?.codec ?? sourceCodec(this.publications.get(move.streamId)?.info, kind);
@@ -1397,6 +1431,8 @@ export class RoomController {
       await releaseAcquired();
       throw err;
     }
+    // The same streams as before (e.g. settings a shared output already has): nothing to move.
+    if (!changed) return;
     try {
       await this.linkSources(sub, loc.nodeId);
       sub.merge = undefined;

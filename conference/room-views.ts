@@ -61,6 +61,8 @@ interface ViewOutput {
   nodeId: string;
   codec: string;
   users: Set<string>;
+  /** Audio: the participant left out (a minus-one mix). */
+  exclude?: string;
 }
 
 interface View {
@@ -325,8 +327,10 @@ export class RoomViews {
 
   /**
    * An encoded output of a mixed stream for `userId` (a subscription or an output): created on
-   * first use, shared by everyone asking for the same settings. Audio for a participant leaves
-   * out their own voice.
+   * first use, shared by everyone asking for the same settings. Audio for a participant with a
+   * stream in the view leaves out their own voice; everyone else shares the full mix (one
+   * encoder for a whole audience). The room controller moves a participant's subscription when
+   * that changes (`audioOutputChanged`).
    */
   acquireOutput(
     streamId: string,
@@ -337,21 +341,43 @@ export class RoomViews {
     const view = this.requireByStream(streamId);
     if (view.config[kind] === false)
       throw new NotFoundError(`Target ${kind} stream does NOT exist in ${streamId}`);
-    const spec =
-      kind === 'video'
-        ? videoOutputSpec(view.config, request.parameters, request.codec)
-        : audioOutputSpec(view.config, request.participantId, request.codec);
+    // Checked now: a bad setting fails before anything is placed.
+    if (kind === 'video') videoOutputSpec(view.config, request.parameters, request.codec);
+    else audioOutputSpec(view.config, undefined, request.codec);
     return this.serial(view, async () => {
+      const spec =
+        kind === 'video'
+          ? videoOutputSpec(view.config, request.parameters, request.codec)
+          : audioOutputSpec(view.config, this.excluded(view, request.participantId), request.codec);
       const loc = await this.slot(view, kind);
       const routerStream = await this.host.mixers.generate(loc.nodeId, view.streamId, spec);
       let output = view.outputs.get(routerStream);
       if (!output) {
-        output = { routerStream, kind, nodeId: loc.nodeId, codec: spec.codec, users: new Set() };
+        output = {
+          routerStream,
+          kind,
+          nodeId: loc.nodeId,
+          codec: spec.codec,
+          users: new Set(),
+          ...('exclude' in spec && spec.exclude !== undefined ? { exclude: spec.exclude } : {}),
+        };
         view.outputs.set(routerStream, output);
       }
       output.users.add(userId);
       return { routerStream, nodeId: loc.nodeId, codec: spec.codec };
     });
+  }
+
+  /**
+   * Whether `participantId`'s audio output of the mixed stream `streamId` would now be another
+   * one than `routerStream` (their stream joined or left the view).
+   */
+  audioOutputChanged(streamId: string, participantId: string, routerStream: string): boolean {
+    const view = this.byStream(streamId);
+    if (!view) return false;
+    const output = view.outputs.get(routerStream);
+    if (output?.kind !== 'audio') return false;
+    return output.exclude !== this.excluded(view, participantId);
   }
 
   /**
@@ -464,6 +490,13 @@ export class RoomViews {
     const view = this.byStream(streamId);
     if (!view) throw new NotFoundError(`mixed stream ${streamId} not found`);
     return view;
+  }
+
+  /** The participant an audio output leaves out: whoever has a stream in the view. */
+  private excluded(view: View, participantId: string | undefined): string | undefined {
+    if (participantId === undefined) return undefined;
+    for (const input of view.inputs.values()) if (input.owner === participantId) return participantId;
+    return undefined;
   }
 
   private linkUser(view: View): string {

@@ -272,18 +272,18 @@ describe('conference: mixed views', () => {
     );
   });
 
-  it('subscribers of a mixed stream share outputs per setting; audio leaves out their own voice; outputs stop with their last reader', async () => {
+  it('subscribers of a mixed stream share outputs per setting; a participant in the mix hears it without their voice; outputs stop with their last reader', async () => {
     await h.join('r1', 'p1', 'presenter', 'a');
     await h.join('r1', 'p2', 'presenter', 'b');
     await h.join('r1', 'p3', 'presenter', 'b');
     await h.publishLive('r1', 'p1', 'pub1');
     await h.conf('streamControl', 'r1', 'p1', 'pub1', { operation: 'mix', data: 'common' });
 
-    await h.subscribeReady('r1', 'p2', 'sub2', 'r1-common');
-    const webrtcB = h.webrtc('b');
+    // p1 is in the mix: its own output leaves it out.
+    await h.subscribeReady('r1', 'p1', 'sub1', 'r1-common');
     assert.deepEqual(audio.called('generate')[0]?.args, [
       'r1-common',
-      { codec: 'opus', sampleRate: 48000, channels: 2, exclude: 'p2' },
+      { codec: 'opus', sampleRate: 48000, channels: 2, exclude: 'p1' },
     ]);
     const videoSpec = video.called('generate')[0]?.args[1] as Record<string, unknown>;
     assert.deepEqual(
@@ -291,12 +291,19 @@ describe('conference: mixed views', () => {
       ['h264', { width: 640, height: 480 }, 24, 100],
     );
     assert.ok((videoSpec.bitrate as number) > 100);
-    // Both outputs come to p2's node, where a merge stream joins them for the subscription.
-    const published = webrtcB.called('publishInternal').map((c) => c.args);
-    const merge = published.find((a) => (a[1] as { type: string }).type === 'merge');
-    assert.deepEqual(merge, [
+
+    // p2 is not: the full mix, shared with everyone else who is not.
+    await h.subscribeReady('r1', 'p2', 'sub2', 'r1-common');
+    assert.deepEqual(audio.called('generate')[1]?.args[1], { codec: 'opus', sampleRate: 48000, channels: 2 });
+    const webrtcB = h.webrtc('b');
+    const merges = () =>
+      webrtcB
+        .called('publishInternal')
+        .map((c) => c.args)
+        .filter((a) => (a[1] as { type: string }).type === 'merge');
+    assert.deepEqual(merges()[0], [
       'merge:sub2',
-      { type: 'merge', audio: 'r1-common/audio/opus--p2', video: 'r1-common/video/h264-640-' },
+      { type: 'merge', audio: 'r1-common/audio/opus--', video: 'r1-common/video/h264-640-' },
     ]);
     const subscribed = webrtcB.called('subscribe')[0]!.args[2] as {
       type: string;
@@ -310,15 +317,31 @@ describe('conference: mixed views', () => {
         ['video', 'merge:sub2', 'h264'],
       ],
     );
-
-    // p3 at the same size shares the video output; its audio leaves out p3.
     await h.subscribeReady('r1', 'p3', 'sub3', 'r1-common');
     assert.equal(
-      video.called('generate').length,
+      new Set(audio.called('generate').map((c) => JSON.stringify(c.args[1]))).size,
       2,
-      'generate is idempotent on the node: asked again, the conference counts the readers',
+      'p3 shares the full mix',
     );
-    // A smaller picture is another output.
+
+    // p2's stream joins the mix: p2's subscription moves to a mix without p2.
+    await h.publishLive('r1', 'p2', 'pub2');
+    await h.conf('streamControl', 'r1', 'p2', 'pub2', { operation: 'mix', data: 'common' });
+    assert.deepEqual(audio.called('generate').at(-1)?.args[1], {
+      codec: 'opus',
+      sampleRate: 48000,
+      channels: 2,
+      exclude: 'p2',
+    });
+    assert.deepEqual(merges().at(-1)?.[1], {
+      type: 'merge',
+      audio: 'r1-common/audio/opus--p2',
+      video: 'r1-common/video/h264-640-',
+    });
+    assert.deepEqual(webrtcB.called('linkup').at(-1)?.args, ['sub2', merges().at(-1)?.[0]]);
+    assert.equal(audio.called('degenerate').length, 0, 'p3 still reads the full mix');
+
+    // A smaller picture is another video output.
     await h.subscribeReady('r1', 'p3', 'sub4', 'r1-common', {
       parameters: { resolution: { width: 320, height: 240 } },
     });
@@ -329,17 +352,18 @@ describe('conference: mixed views', () => {
 
     await h.conf('unsubscribe', 'r1', 'p2', 'sub2');
     assert.deepEqual(
-      video.called('degenerate').map((c) => c.args[1]),
-      [],
-      'the shared video output still has a reader',
-    );
-    assert.deepEqual(
       audio.called('degenerate').map((c) => c.args[1]),
       ['r1-common/audio/opus--p2'],
     );
     assert.ok(
       webrtcB.called('unpublishInternal').some((c) => c.args[0] === 'merge:sub2'),
-      'the merge stream goes',
+      'the first merge went with the switch',
+    );
+    await h.conf('unsubscribe', 'r1', 'p1', 'sub1');
+    assert.deepEqual(
+      video.called('degenerate').map((c) => c.args[1]),
+      [],
+      'the 640 video output is still read by p3',
     );
     await h.conf('unsubscribe', 'r1', 'p3', 'sub3');
     assert.deepEqual(
@@ -369,7 +393,7 @@ describe('conference: mixed views', () => {
     assert.equal(merges.length, 2);
     assert.deepEqual(merges[1]!.args[1], {
       type: 'merge',
-      audio: 'r1-common/audio/opus--p2',
+      audio: 'r1-common/audio/opus--',
       video: 'r1-common/video/h264-320-',
     });
     assert.deepEqual(node.called('linkup').at(-1)?.args, ['sub2', merges[1]!.args[0]]);

@@ -23,6 +23,13 @@ export const webrtcSchema = z
     iceServers: z.array(z.object({ urls: z.string().min(1) }).strict()).default([]),
     /** REMB value sent to publishers (our own REMB; werift sends none: trap 2). */
     rembBps: z.number().int().positive().default(2_500_000),
+    /**
+     * How subscriptions send RTP: `own` (header template + SRTP with werift's keys + one send on
+     * werift's ICE socket, our NACK history and SRs) or `werift` (its RTCRtpSender; baseline).
+     */
+    outgoingPath: z.enum(['own', 'werift']).default('own'),
+    /** Own path: longest stretch of fan-out sending before the event loop gets a turn (ms). */
+    fanoutSliceMs: z.number().positive().max(1000).default(4),
     /** How long an answer may wait for candidate gathering. */
     gatherTimeoutMs: z.number().int().positive().default(3000),
     /** Internal links: where this node's LinkServer listens. */

@@ -9,6 +9,7 @@ import { mediaPrimitiveHandlers } from '../../common/media/media-primitive-handl
 import { MediaRouter } from '../../common/media/media-router.js';
 import type { RpcBus, RpcHandlers } from '../../common/rpc/rpc-bus.js';
 import type { SessionProgress, TransportProgress } from '../../conference/protocol.js';
+import { FanoutPacer } from './outgoing/fanout-pacer.js';
 import {
   layerStreamId,
   MEDIA_PRIMITIVE_METHODS,
@@ -91,6 +92,7 @@ export class WebrtcNode {
   readonly router = new MediaRouter();
   readonly hub: LinkHub;
   private readonly packetizer = new SharedPacketizer();
+  private readonly pacer: FanoutPacer;
   private readonly transports = new Map<string, WebrtcTransport>();
   /** sessionId → transport, for mute/setLayer which name only the session. */
   private readonly sessionTransport = new Map<string, WebrtcTransport>();
@@ -106,6 +108,7 @@ export class WebrtcNode {
     secret: string,
   ) {
     this.hub = new LinkHub({ nodeId: options.nodeId, secret, server: linkServer });
+    this.pacer = new FanoutPacer({ sliceMs: options.config.webrtc.fanoutSliceMs });
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     this.remb = setInterval(() => this.everySecond(), REMB_INTERVAL_MS);
   }
@@ -225,7 +228,11 @@ export class WebrtcNode {
   subscribe(transportId: string, sessionId: string, tracks: SubscribeTrack[]): { id: string } {
     const transport = this.requireTransport(transportId);
     this.refuseDuplicate(sessionId);
-    const subscription = new WebrtcSubscription(sessionId, tracks, this.packetizer);
+    const subscription = new WebrtcSubscription(sessionId, tracks, {
+      packetizer: this.packetizer,
+      pacer: this.pacer,
+      outgoingPath: this.options.config.webrtc.outgoingPath,
+    });
     this.router.subscribe(sessionId, subscription);
     transport.addSubscription(subscription);
     this.sessionTransport.set(sessionId, transport);
@@ -351,7 +358,9 @@ export class WebrtcNode {
 
   private everySecond(): void {
     this.packetizer.retain((streamId) => this.router.hasStream(streamId));
+    const now = performance.now();
     for (const transport of this.transports.values()) {
+      for (const subscription of transport.subscriptions.values()) subscription.sendReports(now);
       for (const publication of transport.publications.values()) {
         publication.sendRemb(this.options.config.webrtc.rembBps);
       }

@@ -11,6 +11,7 @@ import type { AudioCodec, MediaFrame, MediaKind, VideoCodec } from '../../common
 import type { MediaRouter } from '../../common/media/media-router.js';
 import { layerStreamId, type PublicationMedia, type PublishTrack } from './protocol.js';
 import { PublicationSource } from './publication-source.js';
+import { RembEstimator } from './remb-estimator.js';
 import { isRtpCodec } from './rtp/codecs.js';
 import { parseRtpPacket } from './rtp/rtp-packet.js';
 import { RtpReceiveStream } from './rtp/rtp-receive-stream.js';
@@ -71,6 +72,8 @@ export class WebrtcPublication {
   };
   private mainLayer = '';
   private closed = false;
+  private remb: RembEstimator | undefined;
+  private rembLast = { at: 0, bytes: 0, packets: 0, lost: 0 };
 
   constructor(private readonly options: WebrtcPublicationOptions) {
     this.sessionId = options.sessionId;
@@ -138,8 +141,12 @@ export class WebrtcPublication {
     return { ...this.counters[kind], packetsLost: lost };
   }
 
-  /** Our own REMB towards the client (trap 2: werift sends none). */
-  sendRemb(bps: number): void {
+  /**
+   * Our own REMB towards the client (trap 2: werift sends none): a loss-based estimate from
+   * what arrived since the last call (RembEstimator), at most `maxBps`.
+   */
+  sendRemb(maxBps: number, nowMs = performance.now()): void {
+    const bps = this.estimateBitrate(maxBps, nowMs);
     for (const { track, transceiver } of this.attached.values()) {
       if (track.type !== 'video') continue;
       const ssrcs = [...this.incoming.entries()].filter(([, s]) => s.kind === 'video').map(([ssrc]) => ssrc);
@@ -160,6 +167,23 @@ export class WebrtcPublication {
         .sendRtcp([new RtcpPayloadSpecificFeedback({ feedback: remb })])
         .catch((err: unknown) => log.debug({ err }, 'REMB not sent'));
     }
+  }
+
+  /** The REMB value to send now (bps); the estimator's inputs are the video counters. */
+  estimateBitrate(maxBps: number, nowMs: number): number {
+    if (!this.remb) this.remb = new RembEstimator({ maxBps });
+    const video = this.stats('video');
+    const last = this.rembLast;
+    if (last.at > 0) {
+      this.remb.update({
+        bytes: video.bytes - last.bytes,
+        packets: video.packets - last.packets,
+        lost: video.packetsLost - last.lost,
+        intervalMs: nowMs - last.at,
+      });
+    }
+    this.rembLast = { at: nowMs, bytes: video.bytes, packets: video.packets, lost: video.packetsLost };
+    return this.remb.bps;
   }
 
   setMuted(kind: MediaKind, muted: boolean): void {

@@ -1,17 +1,15 @@
-import {
-  type RTCRtpTransceiver,
-  RtpHeader,
-  type RtcpPacket as WeriftRtcpPacket,
-  RtpPacket as WeriftRtpPacket,
-} from 'werift';
+import type { RTCRtpTransceiver, RtcpPacket as WeriftRtcpPacket } from 'werift';
 import { createLogger } from '../../common/logger.js';
 import type { MediaSink } from '../../common/media/media-endpoint.js';
 import { KEYFRAME_REQUEST, type MediaFeedback } from '../../common/media/media-feedback.js';
 import type { MediaFrame, MediaKind } from '../../common/media/media-frame.js';
+import type { FanoutPacer } from './outgoing/fanout-pacer.js';
+import { OwnTrackOutput } from './outgoing/own-track-output.js';
+import type { OutgoingPath, TrackOutput } from './outgoing/track-output.js';
+import { WeriftTrackOutput } from './outgoing/werift-track-output.js';
 import type { SubscribeTrack } from './protocol.js';
-import { createPacketizer, isRtpCodec, rtpClockRate } from './rtp/codecs.js';
-import { RtpStreamSender } from './rtp/rtp-stream-sender.js';
-import { MAX_RTP_PAYLOAD, type SharedPacketizer } from './shared-packetizer.js';
+import { isRtpCodec, rtpClockRate } from './rtp/codecs.js';
+import type { SharedPacketizer } from './shared-packetizer.js';
 import { codecName } from './webrtc-publication.js';
 
 const log = createLogger('webrtc-subscription');
@@ -24,7 +22,7 @@ const FIR_FMT = 4;
 interface OutgoingTrack {
   track: SubscribeTrack;
   transceiver: RTCRtpTransceiver;
-  sender: RtpStreamSender | undefined;
+  output: TrackOutput | undefined;
   codec: string;
   packetizationMode: 0 | 1;
   packets: number;
@@ -38,6 +36,17 @@ export interface SubscriptionCounters {
   bytes: number;
   frames: number;
   keyframeRequests: number;
+  retransmitted: number;
+  nacks: number;
+}
+
+export interface WebrtcSubscriptionOptions {
+  /** Shares each frame's packetization among the node's subscriptions. */
+  packetizer: SharedPacketizer;
+  /** Spreads fan-out bursts over loop turns (own path only). */
+  pacer: FanoutPacer;
+  /** Our own RTP path (default) or werift's sender (baseline). */
+  outgoingPath: OutgoingPath;
 }
 
 /**
@@ -62,7 +71,7 @@ export class WebrtcSubscription implements MediaSink {
   constructor(
     sessionId: string,
     tracks: SubscribeTrack[],
-    private readonly packetizer: SharedPacketizer,
+    private readonly options: WebrtcSubscriptionOptions,
   ) {
     this.sessionId = sessionId;
     this.tracks = tracks;
@@ -87,7 +96,7 @@ export class WebrtcSubscription implements MediaSink {
     const out: OutgoingTrack = {
       track,
       transceiver,
-      sender: undefined,
+      output: undefined,
       codec: codec ? codecName(codec.mimeType) : '',
       packetizationMode: codec?.parameters?.includes('packetization-mode=1') ? 1 : 0,
       packets: 0,
@@ -146,68 +155,60 @@ export class WebrtcSubscription implements MediaSink {
       }
       return;
     }
-    out.sender ??= this.createSender(out);
-    const sender = out.sender;
-    if (!sender) return;
+    out.output ??= this.createOutput(out);
+    const output = out.output;
+    if (!output) return;
     const streamId = this.linkedStream ?? '';
-    const payloads = this.packetizer.payloads(streamId, frame, out.packetizationMode);
+    const payloads = this.options.packetizer.payloads(streamId, frame, out.packetizationMode);
     if (!payloads) return;
-    out.frames++;
-    for (const packet of sender.sendPayloads(frame, payloads, streamId)) {
-      out.packets++;
-      out.bytes += packet.payload.length + 12;
-      // A fresh header per subscriber (werift rewrites and caches it: trap 3); the payload is
-      // shared and never written. werift sets its SSRC/PT, encrypts, answers NACKs from history.
-      const header = new RtpHeader({
-        payloadType: packet.payloadType,
-        marker: packet.marker,
-        sequenceNumber: packet.sequenceNumber,
-        timestamp: packet.timestamp,
-        ssrc: packet.ssrc,
-      });
-      const p = packet.payload;
-      out.transceiver.sender
-        .sendRtp(new WeriftRtpPacket(header, Buffer.from(p.buffer, p.byteOffset, p.byteLength)))
-        .catch((err: unknown) => log.debug({ err }, 'RTP not sent'));
+    if (!output.sendFrame(frame, payloads, streamId)) {
+      // Not connected yet: a keyframe that could not go out must come again.
+      if (frame.kind === 'video') this.waitKeyframe = true;
+      return;
     }
+    out.frames++;
+    out.packets += payloads.length;
+    for (const p of payloads) out.bytes += p.length + 12;
+  }
+
+  /** Sender reports of the own path (the node calls this about once a second). */
+  sendReports(nowMs: number): void {
+    for (const out of this.outgoing.values()) out.output?.sendReport(nowMs);
   }
 
   counters(kind: MediaKind): SubscriptionCounters | undefined {
     const out = this.outgoing.get(kind);
     if (!out) return undefined;
+    const sent = out.output?.counters();
     return {
-      packets: out.packets,
-      bytes: out.bytes,
+      // What went out (own path: retransmissions included); before the first send, what was handed over.
+      packets: sent?.packets ?? out.packets,
+      bytes: sent ? sent.octets + 12 * sent.packets : out.bytes,
       frames: out.frames,
       keyframeRequests: this.keyframeRequests,
+      retransmitted: sent?.retransmitted ?? 0,
+      nacks: sent?.nacks ?? 0,
     };
   }
 
-  /** Round-trip time werift measured from the client's receiver reports (ms). */
+  /** Round-trip time measured from the client's receiver reports (ms). */
   rttMs(kind: MediaKind): number | undefined {
-    // werift keeps its RTT estimate (seconds) in a private field.
-    const sender: unknown = this.outgoing.get(kind)?.transceiver.sender;
-    const rtt = (sender as { rtt?: number } | undefined)?.rtt;
-    return rtt === undefined ? undefined : rtt * 1000;
+    return this.outgoing.get(kind)?.output?.rttMs();
   }
 
   close(): void {
     this.closed = true;
     for (const dispose of this.disposers.splice(0)) dispose();
+    for (const out of this.outgoing.values()) out.output?.close();
     this.feedback = undefined;
   }
 
-  private createSender(out: OutgoingTrack): RtpStreamSender | undefined {
+  private createOutput(out: OutgoingTrack): TrackOutput | undefined {
     if (!isRtpCodec(out.codec)) return undefined;
-    const negotiated = out.transceiver.codecs[0];
-    return new RtpStreamSender({
-      ssrc: out.transceiver.sender.ssrc,
-      payloadType: negotiated?.payloadType ?? 96,
-      clockRate: rtpClockRate(out.codec),
-      // Unused: payloads come from the node's SharedPacketizer (sendPayloads).
-      packetizer: createPacketizer(out.codec, { packetizationMode: out.packetizationMode }),
-      maxPayloadSize: MAX_RTP_PAYLOAD,
-    });
+    const clockRate = rtpClockRate(out.codec);
+    return this.options.outgoingPath === 'werift'
+      ? new WeriftTrackOutput(out.transceiver, out.codec, clockRate, out.packetizationMode)
+      : new OwnTrackOutput(out.transceiver, this.options.pacer, clockRate);
   }
 
   private askKeyframe(fromClient: boolean): void {

@@ -58,8 +58,17 @@ export class BotPeer {
   plisReceived = 0;
   private readonly streams = new Map<number, RtpReceiveStream>();
 
-  constructor(video: BotCodec[] = ['vp8'], audio: BotCodec[] = ['opus'], simulcast = false) {
+  /** `dropIncomingPercent`: SRTP/SRTCP datagrams the bot drops on arrival (loss tests). */
+  constructor(
+    video: BotCodec[] = ['vp8'],
+    audio: BotCodec[] = ['opus'],
+    simulcast = false,
+    options: { dropIncomingPercent?: number } = {},
+  ) {
+    const drop = options.dropIncomingPercent ?? 0;
     this.pc = new RTCPeerConnection({
+      // werift keeps a datagram when inboundPacketLoss/100 >= Math.random(): the keep ratio.
+      ...(drop > 0 ? { debug: { inboundPacketLoss: 100 - drop } } : {}),
       iceServers: [],
       iceAdditionalHostAddresses: ['127.0.0.1'],
       iceUseIpv6: false,

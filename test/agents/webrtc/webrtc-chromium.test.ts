@@ -68,6 +68,21 @@ window.msVideoStats = async (type) => {
   }
   return { frames: 0, width: 0, height: 0, codec: '' };
 };
+window.msReceiveStats = async () => {
+  const report = await window.pc.getStats();
+  const out = {};
+  for (const s of report.values()) {
+    if (s.kind !== 'video') continue;
+    if (s.type === 'inbound-rtp') {
+      out.inbound = { packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived, packetsLost: s.packetsLost, nackCount: s.nackCount };
+    }
+    if (s.type === 'remote-outbound-rtp') {
+      out.remote = { packetsSent: s.packetsSent, bytesSent: s.bytesSent, reportsSent: s.reportsSent, remoteTimestamp: s.remoteTimestamp };
+    }
+  }
+  out.now = Date.now();
+  return out;
+};
 `;
 
 interface VideoStats {
@@ -87,6 +102,16 @@ function pageOffer(
 
 function pageAnswer(page: Page, sdp: string): Promise<void> {
   return page.evaluate(`window.msAnswer(${JSON.stringify(sdp)})`);
+}
+
+interface ReceiveStats {
+  inbound?: { packetsReceived: number; bytesReceived: number; packetsLost: number; nackCount: number };
+  remote?: { packetsSent: number; bytesSent: number; reportsSent: number; remoteTimestamp: number };
+  now: number;
+}
+
+function receiveStats(page: Page): Promise<ReceiveStats> {
+  return page.evaluate('window.msReceiveStats()');
 }
 
 function videoStats(page: Page, type: 'inbound-rtp' | 'outbound-rtp'): Promise<VideoStats> {
@@ -209,4 +234,62 @@ describe('headless Chromium publishes to a webrtc node, a second page subscribes
       await bus.call(NODE, 'destroyTransport', [pub]);
     });
   }
+  it('own RTP path: Chromium gets sender reports that match what it received; the node measures RTT', async (t) => {
+    assert.ok(browser);
+    const pageA = await browser.newPage();
+    const pageB = await browser.newPage();
+    t.after(() => pageA.close());
+    t.after(() => pageB.close());
+    await pageA.goto(origin);
+    await pageB.goto(origin);
+    const pub = 'pub-sr';
+    const sub = 'sub-sr';
+    const spec = { room: 'room-1', owner: 'a', controller: CONTROLLER };
+    await bus.call(NODE, 'createTransport', [pub, spec]);
+    const offerA = await pageOffer(pageA, 'publish', 'vp8');
+    await bus.call(NODE, 'publish', [pub, pub, [{ type: 'video', mid: offerA.mid }]]);
+    let mark = ctl.transport.length;
+    await bus.call(NODE, 'onTransportSignaling', [pub, { type: 'offer', sdp: offerA.sdp }]);
+    await pageAnswer(pageA, await ctl.answerFor(pub, mark));
+    await bus.call(NODE, 'createTransport', [sub, { ...spec, owner: 'b' }]);
+    const offerB = await pageOffer(pageB, 'subscribe', 'vp8');
+    await bus.call(NODE, 'subscribe', [sub, sub, [{ type: 'video', mid: offerB.mid, from: pub }]]);
+    mark = ctl.transport.length;
+    await bus.call(NODE, 'onTransportSignaling', [sub, { type: 'offer', sdp: offerB.sdp }]);
+    await pageAnswer(pageB, await ctl.answerFor(sub, mark));
+
+    let stats = await receiveStats(pageB);
+    const started = Date.now();
+    while ((stats.remote?.reportsSent ?? 0) < 3 && Date.now() - started < 15_000) {
+      await new Promise((r) => setTimeout(r, 250));
+      stats = await receiveStats(pageB);
+    }
+    const { inbound, remote } = stats;
+    assert.ok(inbound && remote, `inbound and remote-outbound stats (${JSON.stringify(stats)})`);
+    assert.ok(remote.reportsSent >= 3, `SRs received: ${remote.reportsSent}`);
+    // An SR counts what was sent up to it: at most what arrived since (plus loss), and at
+    // least what arrived a couple of seconds earlier.
+    assert.ok(remote.packetsSent > 0);
+    assert.ok(remote.packetsSent <= inbound.packetsReceived + inbound.packetsLost + 2, JSON.stringify(stats));
+    assert.ok(remote.packetsSent >= inbound.packetsReceived * 0.5, JSON.stringify(stats));
+    // Octets are payload octets: the same mean payload size as Chromium counts.
+    const srMean = remote.bytesSent / remote.packetsSent;
+    const rxMean = inbound.bytesReceived / inbound.packetsReceived;
+    assert.ok(Math.abs(srMean - rxMean) / rxMean < 0.15, `mean payload ${srMean} vs ${rxMean}`);
+    // NTP time of the SR is the wall clock (same machine): at most the SR interval old.
+    const age = stats.now - remote.remoteTimestamp;
+    assert.ok(age > -100 && age < 2500, `SR NTP time ${age} ms before now`);
+    const nodeStats = await bus.call<{ sessions: { direction: string; rttMs?: number }[] }>(
+      NODE,
+      'getStats',
+      [sub],
+    );
+    const rtt = nodeStats.sessions.find((s) => s.direction === 'out')?.rttMs;
+    assert.ok(rtt !== undefined && rtt >= 0 && rtt < 200, `node RTT from Chromium's RR: ${rtt}`);
+    t.diagnostic(
+      `SR: ${JSON.stringify(remote)}; inbound: ${JSON.stringify(inbound)}; RTT ${rtt?.toFixed(2)} ms`,
+    );
+    await bus.call(NODE, 'destroyTransport', [sub]);
+    await bus.call(NODE, 'destroyTransport', [pub]);
+  });
 });

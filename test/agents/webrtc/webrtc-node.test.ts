@@ -99,8 +99,9 @@ async function subscribeVideo(
   from: string,
   codec: 'vp8' | 'h264',
   cleanups: Cleanup[],
+  dropIncomingPercent = 0,
 ) {
-  const bot = new BotPeer([codec]);
+  const bot = new BotPeer([codec], ['opus'], false, { dropIncomingPercent });
   cleanups.push(() => bot.close());
   await call(bus, nodeId, 'createTransport', [
     transportId,
@@ -214,6 +215,31 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
     const ssrc = sub.video.receiver.tracks[0]!.ssrc!;
     await sub.video.receiver.sendRtcpPLI(ssrc);
     await waitFor(() => pub.bot.plisReceived > quiet, 5_000, 'PLI at the publisher');
+  });
+
+  it("NACK: 10 % loss towards a subscriber is repaired from the node's own history", async (t) => {
+    const cleanups: Cleanup[] = [];
+    t.after(async () => {
+      for (const c of cleanups.reverse()) await c();
+    });
+    const bus = new LocalBus();
+    const ctl = new FakeController();
+    const ctlServer = await ctl.serve(bus, CONTROLLER);
+    cleanups.push(() => ctlServer.close());
+    const node = await startNode(bus, 'webrtc-a', cleanups);
+    await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups);
+    await waitFor(() => ctl.sessionState('pub-1', 'ready') !== undefined, 10_000, 'publication ready');
+    const sub = await subscribeVideo(bus, 'webrtc-a', ctl, 'sub-1', 'pub-1', 'vp8', cleanups, 10);
+    await waitFor(() => sub.bot.received.length >= 40, 20_000, '40 frames at the lossy subscriber');
+    const counters = node.transport('sub-1')?.subscriptions.get('sub-1')?.counters('video');
+    assert.ok(counters, 'subscription counters');
+    assert.ok(counters.nacks > 0, `NACKs answered: ${counters.nacks}`);
+    assert.ok(counters.retransmitted > 0, `packets resent: ${counters.retransmitted}`);
+    // Every frame arrives whole and in clip order: the losses were repaired, not skipped.
+    assertClipSequence(vp8, sub.bot.received as VideoFrame[]);
+    const { lost, received } = sub.bot.packetStats();
+    assert.ok(lost <= received * 0.01, `packets lost for good: ${lost} of ${received}`);
+    t.diagnostic(`NACKs ${counters.nacks}, resent ${counters.retransmitted}, lost ${lost}/${received}`);
   });
 
   it('publish on node A, subscribe on node B across an internal link (with keyframe requests back)', async (t) => {

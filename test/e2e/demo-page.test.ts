@@ -18,7 +18,7 @@ describe('demo page on the all-in-one server', { timeout: 120_000 }, () => {
     await server?.stop();
   });
 
-  it('tab B watches the camera tab A publishes', async () => {
+  it('tab B watches the camera tab A publishes, and the mixed view it is mixed into', async () => {
     server = startCli(['all-in-one'], {
       MEDIASPREAD_LOG_LEVEL: 'warn',
       MEDIASPREAD__store__dataDir: mkdtempSync(join(tmpdir(), 'mediaspread-demo-')),
@@ -60,6 +60,24 @@ describe('demo page on the all-in-one server', { timeout: 120_000 }, () => {
     } catch (err) {
       const log = await b.textContent('#log');
       throw new Error(`B never showed A's camera at 640x480; its log:\n${log}`, { cause: err });
+    }
+    // A's publication was mixed into the room's view (the demo's default): B watches the mixed
+    // stream too, composed by the all-in-one server's video mixer at the view's 640x480.
+    await a.waitForFunction(
+      "document.querySelector('#log').textContent.includes('mixed into common')",
+      null,
+      {
+        timeout: 20_000,
+      },
+    );
+    await b.locator('#streams li', { hasText: 'mixed' }).locator('button', { hasText: 'Watch' }).click();
+    const both =
+      "[...document.querySelectorAll('video')].filter((v) => v.videoWidth === 640 && v.videoHeight === 480).length >= 2";
+    try {
+      await b.waitForFunction(both, null, { timeout: 30_000 });
+    } catch (err) {
+      const log = await b.textContent('#log');
+      throw new Error(`B never showed the mixed view at 640x480; its log:\n${log}`, { cause: err });
     }
   });
 });

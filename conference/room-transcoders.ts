@@ -118,8 +118,9 @@ export class RoomTranscoders {
         spec,
         loc: undefined,
         linkKey: undefined,
-        users: new Set(),
-      } as unknown as Transcoder;
+        users: new Set<string>(),
+      } as Transcoder;
+      // Set right below: the setup refers to the record it fills in.
       fresh.ready = (async () => {
         const loc = await this.host.media.placeTask('video', id, {
           video: { encode: [spec.codec], ...(sourceCodec ? { decode: [sourceCodec.toLowerCase()] } : {}) },

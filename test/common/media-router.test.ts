@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { NotFoundError, ValidationError } from '../../common/errors.js';
 import { LinkHub } from '../../common/links/link-hub.js';
 import { FrameGeneratorSource, generatedSequence } from '../../common/media/frame-generator-source.js';
@@ -237,20 +237,31 @@ describe('media primitive RPC handlers', () => {
   });
 });
 
+/** Nodes A and B, each a router with its primitives; B's LinkServer takes A's link. Closed after `t`. */
+async function twoNodes(t: TestContext) {
+  const serverB = await startServer({ nodeId: 'node-b' });
+  t.after(() => serverB.close());
+  const hubA = new LinkHub({ nodeId: 'node-a', secret: SECRET });
+  const hubB = new LinkHub({ nodeId: 'node-b', secret: SECRET, server: serverB });
+  t.after(() => hubA.close());
+  t.after(() => hubB.close());
+  const routerA = new MediaRouter();
+  const routerB = new MediaRouter();
+  t.after(() => routerA.close());
+  t.after(() => routerB.close());
+  return {
+    serverB,
+    hubA,
+    routerA,
+    routerB,
+    rpcA: mediaPrimitiveHandlers(routerA, hubA),
+    rpcB: mediaPrimitiveHandlers(routerB, hubB),
+  };
+}
+
 describe('two routers joined by a TCP link', () => {
   it('an internal sink with kinds sends only those frames (an audio mixer gets no video)', async (t) => {
-    const serverB = await startServer({ nodeId: 'node-b' });
-    t.after(() => serverB.close());
-    const hubA = new LinkHub({ nodeId: 'node-a', secret: SECRET });
-    const hubB = new LinkHub({ nodeId: 'node-b', secret: SECRET, server: serverB });
-    t.after(() => hubA.close());
-    t.after(() => hubB.close());
-    const routerA = new MediaRouter();
-    const routerB = new MediaRouter();
-    t.after(() => routerA.close());
-    t.after(() => routerB.close());
-    const rpcA = mediaPrimitiveHandlers(routerA, hubA);
-    const rpcB = mediaPrimitiveHandlers(routerB, hubB);
+    const { hubA, routerA, routerB, rpcA, rpcB } = await twoNodes(t);
     const mic = new FrameGeneratorSource({ kind: 'audio' });
     const cam = new FrameGeneratorSource({ kind: 'video' });
     routerA.publish('mic', mic);
@@ -372,18 +383,7 @@ describe('two routers joined by a TCP link', () => {
   });
 
   it('frames sent before the link opens are dropped and the first delivered frame is a keyframe', async (t) => {
-    const serverB = await startServer({ nodeId: 'node-b' });
-    t.after(() => serverB.close());
-    const hubA = new LinkHub({ nodeId: 'node-a', secret: SECRET });
-    const hubB = new LinkHub({ nodeId: 'node-b', secret: SECRET, server: serverB });
-    t.after(() => hubA.close());
-    t.after(() => hubB.close());
-    const routerA = new MediaRouter();
-    const routerB = new MediaRouter();
-    t.after(() => routerA.close());
-    t.after(() => routerB.close());
-    const rpcA = mediaPrimitiveHandlers(routerA, hubA);
-    const rpcB = mediaPrimitiveHandlers(routerB, hubB);
+    const { serverB, hubA, routerA, routerB, rpcA, rpcB } = await twoNodes(t);
     const cam = new FrameGeneratorSource({ keyframeInterval: 10_000 });
     routerA.publish('cam', cam);
     rpcB.publish('cam', { type: 'internal', fromNode: 'node-a' });

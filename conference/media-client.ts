@@ -115,7 +115,7 @@ export class MediaClient {
   setLayer(
     nodeId: string,
     sessionId: string,
-    spec: { rid?: string; resolution?: { width: number; height: number }; bitrate?: number },
+    spec: { rid?: string; resolution?: { width: number; height: number }; bitrate?: number | string },
   ): Promise<unknown> {
     return this.call(nodeId, 'setLayer', [sessionId, spec]);
   }

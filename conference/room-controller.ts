@@ -1339,7 +1339,10 @@ export class RoomController {
       return;
     }
     const params = data.video.parameters ? toNodeParameters(data.video.parameters) : undefined;
-    const bitrate = bitrateKbps(info, params?.bitrate);
+    // 'xN' that the source's bitrate cannot resolve goes to the node, which measures its layers.
+    const bitrate =
+      bitrateKbps(info, params?.bitrate) ??
+      (typeof params?.bitrate === 'string' ? params.bitrate : undefined);
     const spec = {
       ...(rid !== undefined ? { rid } : {}),
       ...(params?.resolution ? { resolution: params.resolution } : {}),

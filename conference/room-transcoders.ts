@@ -46,7 +46,8 @@ export function transcodeSpecFor(
     params.framerate !== undefined &&
     (source.framerate === undefined || params.framerate < source.framerate);
   const multiplier = typeof params.bitrate === 'string' ? Number(params.bitrate.slice(1)) : undefined;
-  const thinner = allowed.bitrate && multiplier !== undefined && multiplier < 1;
+  // A simulcast layer gets thinner by choosing a lower layer (the node does), not a transcoder.
+  const thinner = allowed.bitrate && multiplier !== undefined && multiplier < 1 && track.rid === undefined;
   if (!resize && !slower && !thinner) return undefined;
   const size = resolution ?? source.resolution ?? { width: 640, height: 480 };
   const framerate = Math.round(slower ? (params.framerate as number) : (source.framerate ?? 30));

@@ -66,9 +66,13 @@ const layerSchema = z
   .object({
     rid: z.string().optional(),
     resolution: z.object({ width: z.number(), height: z.number() }).optional(),
-    bitrate: z.number().optional(),
+    /** kbps, or 'xN' relative to the top layer's measured rate. */
+    bitrate: z.union([z.number().positive(), z.string().regex(/^x\d+(\.\d+)?$/)]).optional(),
   })
   .loose();
+
+/** setLayer's spec: a rid, a resolution or a bitrate (kbps or 'xN' of the top layer). */
+type LayerSpec = z.output<typeof layerSchema>;
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
@@ -238,7 +242,13 @@ export class WebrtcNode {
     this.sessionTransport.set(sessionId, transport);
     // Video decides the source (audio of the same stream comes along).
     const lead = tracks.find((t) => t.type === 'video') ?? tracks[0]!;
-    const wanted = lead.rid ? layerStreamId(lead.from, lead.rid) : lead.from;
+    // A bitrate without a rid picks a simulcast layer by measured rate (when measured yet).
+    const bitrate = lead.parameters?.bitrate;
+    const wanted = lead.rid
+      ? layerStreamId(lead.from, lead.rid)
+      : bitrate !== undefined
+        ? this.pickLayer(lead.from, { bitrate })
+        : lead.from;
     this.unlinked.set(sessionId, wanted);
     this.linkPending();
     return { id: sessionId };
@@ -262,10 +272,7 @@ export class WebrtcNode {
   }
 
   /** Moves a subscription to another simulcast layer of its publication. */
-  setLayer(
-    sessionId: string,
-    spec: { rid?: string; resolution?: { width: number; height: number }; bitrate?: number },
-  ): { streamId: string } {
+  setLayer(sessionId: string, spec: LayerSpec): { streamId: string } {
     const transport = this.sessionTransport.get(sessionId);
     const subscription = transport?.subscriptions.get(sessionId);
     if (!subscription) throw new UnknownSessionError(`subscription ${sessionId} is not on this node`);
@@ -296,21 +303,38 @@ export class WebrtcNode {
     await this.linkServer.close();
   }
 
-  private pickLayer(
-    from: string,
-    spec: { rid?: string; resolution?: { width: number; height: number }; bitrate?: number },
-  ): string {
+  /**
+   * The layer stream a subscription should read: the rid asked for; by resolution, the smallest
+   * layer at least as large, else the largest; by bitrate, the largest layer whose measured
+   * receive rate fits, else the smallest. Without layers (or measurements): the stream itself.
+   */
+  private pickLayer(from: string, spec: LayerSpec): string {
     if (spec.rid) return layerStreamId(from, spec.rid);
     const publication = this.sessionTransport.get(from)?.publications.get(from);
     const video = publication?.media().tracks.find((t) => t.type === 'video');
-    if (!video?.rids || !spec.resolution) return from;
-    // The smallest layer at least as large as asked, else the largest.
+    if (!publication || !video?.rids) return from;
+    if (spec.resolution) {
+      const layers = video.rids
+        .map((rid) => ({ rid, size: video.resolutions?.[rid] }))
+        .filter((l): l is { rid: string; size: { width: number; height: number } } => l.size !== undefined)
+        .sort((a, b) => a.size.width * a.size.height - b.size.width * b.size.height);
+      const want = spec.resolution.width * spec.resolution.height;
+      const fit = layers.find((l) => l.size.width * l.size.height >= want) ?? layers[layers.length - 1];
+      return fit ? layerStreamId(from, fit.rid) : from;
+    }
+    if (spec.bitrate === undefined) return from;
+    const rates = publication.layerBitrates();
     const layers = video.rids
-      .map((rid) => ({ rid, size: video.resolutions?.[rid] }))
-      .filter((l): l is { rid: string; size: { width: number; height: number } } => l.size !== undefined)
-      .sort((a, b) => a.size.width * a.size.height - b.size.width * b.size.height);
-    const want = spec.resolution.width * spec.resolution.height;
-    const fit = layers.find((l) => l.size.width * l.size.height >= want) ?? layers[layers.length - 1];
+      .flatMap((rid) => {
+        const bps = rates.get(rid);
+        return bps === undefined ? [] : [{ rid, bps }];
+      })
+      .sort((a, b) => a.bps - b.bps);
+    const top = layers[layers.length - 1];
+    if (!top) return from;
+    const budget =
+      typeof spec.bitrate === 'string' ? top.bps * Number(spec.bitrate.slice(1)) : spec.bitrate * 1000;
+    const fit = [...layers].reverse().find((l) => l.bps <= budget) ?? layers[0];
     return fit ? layerStreamId(from, fit.rid) : from;
   }
 

@@ -27,7 +27,13 @@ interface IncomingStream {
   /** rid, or '' without simulcast. */
   layer: string;
   lastPliAt: number;
+  /** Bytes received, and the receive rate measured over the last window (layer choice by bitrate). */
+  bytes: number;
+  rate: { windowStart: number; windowBytes: number; bps: number | undefined };
 }
+
+/** How long a receive-rate window lasts. */
+const RATE_WINDOW_MS = 1000;
 
 interface AttachedTrack {
   track: PublishTrack;
@@ -126,11 +132,28 @@ export class WebrtcPublication {
     return { tracks };
   }
 
-  /** Timer work (every ~20 ms): pick up new rid tracks, give up on old gaps. */
+  /** Timer work (every ~20 ms): pick up new rid tracks, give up on old gaps, measure rates. */
   tick(nowMs: number): void {
     if (this.closed) return;
     this.watchTracks();
-    for (const stream of this.incoming.values()) stream.receive.poll(nowMs);
+    for (const stream of this.incoming.values()) {
+      stream.receive.poll(nowMs);
+      const rate = stream.rate;
+      const elapsed = nowMs - rate.windowStart;
+      if (elapsed < RATE_WINDOW_MS) continue;
+      rate.bps = ((stream.bytes - rate.windowBytes) * 8 * 1000) / elapsed;
+      rate.windowStart = nowMs;
+      rate.windowBytes = stream.bytes;
+    }
+  }
+
+  /** Receive rate (bit/s) of each video layer measured so far (rid, or '' without simulcast). */
+  layerBitrates(): Map<string, number> {
+    const rates = new Map<string, number>();
+    for (const stream of this.incoming.values()) {
+      if (stream.kind === 'video' && stream.rate.bps !== undefined) rates.set(stream.layer, stream.rate.bps);
+    }
+    return rates;
   }
 
   /** Counters of one kind, with losses as our reorder buffer saw them (after werift's NACKs). */
@@ -270,6 +293,7 @@ export class WebrtcPublication {
       if (!created) return;
       stream = created;
     }
+    stream.bytes += bytes.length;
     try {
       stream.receive.receive(packet, performance.now());
     } catch (err) {
@@ -291,6 +315,8 @@ export class WebrtcPublication {
       kind,
       layer,
       lastPliAt: Number.NEGATIVE_INFINITY,
+      bytes: 0,
+      rate: { windowStart: performance.now(), windowBytes: 0, bps: undefined },
       receive: new RtpReceiveStream({
         codec: name as VideoCodec | AudioCodec,
         ssrc,

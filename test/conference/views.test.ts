@@ -615,6 +615,11 @@ describe('conference: when a forward video needs a transcoder', () => {
     );
     assert.equal(transcodeSpecFor(track(vga), { framerate: 15 }, config)?.framerate, 15);
     assert.equal(transcodeSpecFor(track(vga), { bitrate: 'x0.5' }, config)?.bitrate, 500);
+    assert.equal(
+      transcodeSpecFor(track(vga, 'f'), { bitrate: 'x0.5' }, config),
+      undefined,
+      'a simulcast layer gets thinner by a lower layer (the node picks), not a transcoder',
+    );
     // Sizes not known yet: a simulcast layer is forwarded, a single stream transcoded.
     assert.equal(
       transcodeSpecFor(track(undefined, 'q'), { resolution: { width: 320, height: 240 } }, config),

@@ -504,6 +504,22 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
     assert.ok(firstQ >= 0, 'q frames arrive');
     assert.equal(after[firstQ]!.keyframe, true, 'the switch happens on a keyframe of the new layer');
     assertClipSequence(small, after.slice(firstQ));
+
+    // Ask by bitrate: the largest layer whose measured receive rate fits.
+    const publication = node.transport('pub-s')?.publications.get('pub-s');
+    await waitFor(() => (publication?.layerBitrates().size ?? 0) === 2, 5_000, 'both layer rates measured');
+    const rates = publication!.layerBitrates();
+    const [q, f] = [rates.get('q')!, rates.get('f')!];
+    assert.ok(q < f, `q ${q} bps < f ${f} bps`);
+    const byBudget = async (bitrate: number | string) =>
+      (await call<{ streamId: string }>(bus, 'webrtc-a', 'setLayer', ['sub-s', { bitrate }])).streamId;
+    assert.equal(await byBudget(Math.ceil((f * 2) / 1000)), 'pub-s:f', 'room for the top layer');
+    assert.equal(await byBudget(Math.floor((q + f) / 2 / 1000)), 'pub-s:q', 'only q fits');
+    assert.equal(await byBudget(1), 'pub-s:q', 'nothing fits: the smallest');
+    assert.equal(await byBudget('x1'), 'pub-s:f', "'x1' of the top layer");
+    await assert.rejects(call(bus, 'webrtc-a', 'setLayer', ['sub-s', { bitrate: 'half' }]), {
+      name: 'ValidationError',
+    });
   });
 
   it('audio and video in one publication and one subscription (Opus + VP8)', async (t) => {

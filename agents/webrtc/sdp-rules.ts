@@ -147,6 +147,58 @@ export interface AnswerFixes {
   closedMids: ReadonlySet<string>;
   /** NAT 1:1: also advertise host candidates with this address. */
   publicIp?: string;
+  /** Subscription mids whose answer announces RTX (`rtxAnswerPlan`): payload type and SSRC. */
+  rtx?: ReadonlyMap<string, RtxAnswer>;
+}
+
+export interface RtxAnswer {
+  /** The media payload type the answer negotiated, and the offer's RTX payload type for it. */
+  apt: number;
+  rtxPayloadType: number;
+  mediaSsrc: number;
+  rtxSsrc: number;
+}
+
+/**
+ * The offer's RTX payload type repairing `mediaPayloadType` on m-line `mid`, if it offers one.
+ * werift cannot negotiate RTX itself (it checks a remote rtx codec's apt against its own
+ * payload numbering), so offers reach it without RTX and the answer gets it back here.
+ */
+export function offeredRtxPayloadType(
+  offerSdp: string,
+  mid: string,
+  mediaPayloadType: number,
+): number | undefined {
+  const section = parseSdp(offerSdp).media.find((m) => sectionMid(m) === mid);
+  if (!section) return undefined;
+  return payloads(section).find(
+    (p) => p.codec === 'rtx' && fmtpParams(p.fmtp).get('apt') === String(mediaPayloadType),
+  )?.pt;
+}
+
+/** Adds RTX to an answer's m-line: payload type, rtpmap/fmtp, and the FID group of SSRCs. */
+function addRtx(section: SdpMediaSection, rtx: RtxAnswer): void {
+  const mline = section.lines[0]!.split(' ');
+  if (mline.slice(3).includes(String(rtx.rtxPayloadType))) return;
+  section.lines[0] = [...mline, String(rtx.rtxPayloadType)].join(' ');
+  const at = section.lines.findIndex((l) => l.startsWith(`a=rtpmap:${rtx.apt} `));
+  section.lines.splice(
+    at < 0 ? section.lines.length : at + 1,
+    0,
+    `a=rtpmap:${rtx.rtxPayloadType} rtx/90000`,
+    `a=fmtp:${rtx.rtxPayloadType} apt=${rtx.apt}`,
+  );
+  // Every attribute the media SSRC has (cname, msid), for the RTX SSRC too, grouped by FID.
+  const media = section.lines.filter((l) => l.startsWith(`a=ssrc:${rtx.mediaSsrc} `));
+  if (media.length === 0) return;
+  const last = section.lines.lastIndexOf(media[media.length - 1]!);
+  section.lines.splice(
+    last + 1,
+    0,
+    ...media.map((l) => l.replace(`a=ssrc:${rtx.mediaSsrc} `, `a=ssrc:${rtx.rtxSsrc} `)),
+  );
+  const firstSsrc = section.lines.findIndex((l) => l.startsWith('a=ssrc:'));
+  section.lines.splice(firstSsrc, 0, `a=ssrc-group:FID ${rtx.mediaSsrc} ${rtx.rtxSsrc}`);
 }
 
 const DISCARD_PORT = '9';
@@ -170,6 +222,8 @@ export function fixAnswer(sdp: string, offerSdp: string, fixes: AnswerFixes): st
         .map((l) => (DIRECTIONS.some((d) => l === `a=${d}`) ? 'a=inactive' : l));
       if (!section.lines.includes('a=inactive')) section.lines.push('a=inactive');
     }
+    const rtx = mid !== undefined && !fixes.closedMids.has(mid) ? fixes.rtx?.get(mid) : undefined;
+    if (rtx) addRtx(section, rtx);
     if (fixes.publicIp) addPublicCandidates(section, fixes.publicIp);
   }
   const bundled = answer.media.map(sectionMid).filter((m): m is string => m !== undefined);

@@ -8,8 +8,10 @@ import type { TransportSpec, TransportStats } from './protocol.js';
 import {
   fixAnswer,
   normalizeCandidate,
+  offeredRtxPayloadType,
   parseSdp,
   prepareOffer,
+  type RtxAnswer,
   sectionMid,
   sectionSendRids,
 } from './sdp-rules.js';
@@ -244,9 +246,37 @@ export class WebrtcTransport {
     const sdp = fixAnswer(local, offerSdp, {
       closedMids: this.closedMids,
       publicIp: this.options.config.publicIp || undefined,
+      rtx: this.rtxAnswers(offerSdp),
     });
     this.options.onTransportProgress({ type: 'answer', sdp });
     this.attachSessions(offered);
+  }
+
+  /**
+   * Subscription video m-lines whose offer has RTX for the negotiated codec: the answer gets
+   * it back (werift negotiates none, sdp-rules.ts) and the sender retransmits on the RTX SSRC.
+   */
+  private rtxAnswers(offerSdp: string): Map<string, RtxAnswer> {
+    const plan = new Map<string, RtxAnswer>();
+    for (const sub of this.subscriptions.values()) {
+      for (const track of sub.tracks) {
+        if (track.type !== 'video' || this.closedMids.has(track.mid)) continue;
+        const transceiver = this.transceiverByMid(track.mid);
+        const apt = transceiver?.codecs[0]?.payloadType;
+        if (!transceiver || apt === undefined) continue;
+        const rtxPayloadType = offeredRtxPayloadType(offerSdp, track.mid, apt);
+        if (rtxPayloadType === undefined) continue;
+        // werift's sender field: both outgoing paths read it (own-track-output.ts, werift's NACK answer).
+        (transceiver.sender as unknown as { rtxPayloadType?: number }).rtxPayloadType = rtxPayloadType;
+        plan.set(track.mid, {
+          apt,
+          rtxPayloadType,
+          mediaSsrc: transceiver.sender.ssrc,
+          rtxSsrc: transceiver.sender.rtxSsrc,
+        });
+      }
+    }
+    return plan;
   }
 
   private attachSessions(

@@ -26,9 +26,12 @@ import { readIvf } from './ivf.js';
 
 /** Client bots and a fake conference controller for webrtc node tests (werift, no browser). */
 
+/** A media codec the bots send and receive. */
 export type BotCodec = 'vp8' | 'h264' | 'opus';
+/** What a bot offers: 'rtx' right after a video codec gets apt = that codec's payload type. */
+export type BotOffered = BotCodec | 'rtx';
 
-function codecParams(codec: BotCodec): RTCRtpCodecParameters {
+function codecParams(codec: BotOffered): RTCRtpCodecParameters {
   switch (codec) {
     case 'vp8':
       return new RTCRtpCodecParameters({
@@ -45,6 +48,8 @@ function codecParams(codec: BotCodec): RTCRtpCodecParameters {
       });
     case 'opus':
       return new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 });
+    case 'rtx':
+      return new RTCRtpCodecParameters({ mimeType: 'video/rtx', clockRate: 90000 });
   }
 }
 
@@ -60,7 +65,7 @@ export class BotPeer {
 
   /** `dropIncomingPercent`: SRTP/SRTCP datagrams the bot drops on arrival (loss tests). */
   constructor(
-    video: BotCodec[] = ['vp8'],
+    video: BotOffered[] = ['vp8'],
     audio: BotCodec[] = ['opus'],
     simulcast = false,
     options: { dropIncomingPercent?: number } = {},

@@ -214,6 +214,9 @@ describe('headless Chromium publishes to a webrtc node, a second page subscribes
       mark = ctl.transport.length;
       await bus.call(subNode, 'onTransportSignaling', [sub, { type: 'offer', sdp: offerB.sdp }]);
       const answerB = await ctl.answerFor(sub, mark);
+      // Chromium offers RTX: the answer gives it back with the FID group, and Chromium takes it.
+      assert.match(answerB, /a=rtpmap:\d+ rtx\/90000/);
+      assert.match(answerB, /a=ssrc-group:FID \d+ \d+/);
       await pageAnswer(pageB, answerB);
 
       const started = Date.now();

@@ -100,8 +100,9 @@ async function subscribeVideo(
   codec: 'vp8' | 'h264',
   cleanups: Cleanup[],
   dropIncomingPercent = 0,
+  rtx = false,
 ) {
-  const bot = new BotPeer([codec], ['opus'], false, { dropIncomingPercent });
+  const bot = new BotPeer(rtx ? [codec, 'rtx'] : [codec], ['opus'], false, { dropIncomingPercent });
   cleanups.push(() => bot.close());
   await call(bus, nodeId, 'createTransport', [
     transportId,
@@ -240,6 +241,34 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
     const { lost, received } = sub.bot.packetStats();
     assert.ok(lost <= received * 0.01, `packets lost for good: ${lost} of ${received}`);
     t.diagnostic(`NACKs ${counters.nacks}, resent ${counters.retransmitted}, lost ${lost}/${received}`);
+  });
+
+  it('RTX: a subscriber that offers RTX gets it in the answer and its losses repaired on the RTX SSRC', async (t) => {
+    const cleanups: Cleanup[] = [];
+    t.after(async () => {
+      for (const c of cleanups.reverse()) await c();
+    });
+    const bus = new LocalBus();
+    const ctl = new FakeController();
+    const ctlServer = await ctl.serve(bus, CONTROLLER);
+    cleanups.push(() => ctlServer.close());
+    const node = await startNode(bus, 'webrtc-a', cleanups);
+    await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups);
+    await waitFor(() => ctl.sessionState('pub-1', 'ready') !== undefined, 10_000, 'publication ready');
+    const sub = await subscribeVideo(bus, 'webrtc-a', ctl, 'sub-1', 'pub-1', 'vp8', cleanups, 10, true);
+    const group = /a=ssrc-group:FID (\d+) (\d+)/.exec(sub.answer);
+    assert.ok(group, `FID group in the answer:\n${sub.answer}`);
+    const rtxPt = /a=rtpmap:(\d+) rtx\/90000/.exec(sub.answer)?.[1];
+    assert.ok(rtxPt, 'rtx payload type in the answer');
+    assert.match(sub.answer, new RegExp(`a=fmtp:${rtxPt} apt=\\d+`));
+    await waitFor(() => sub.bot.received.length >= 40, 20_000, '40 frames at the lossy subscriber');
+    const counters = node.transport('sub-1')?.subscriptions.get('sub-1')?.counters('video');
+    assert.ok(counters && counters.retransmitted > 0, `packets resent: ${counters?.retransmitted}`);
+    // werift's receiver saw packets on the RTX SSRC and unwrapped them into the media stream.
+    const remote = (sub.video.receiver as unknown as { remoteStreams: Record<string, unknown> })
+      .remoteStreams;
+    assert.ok(Object.keys(remote).includes(group[2]!), `packets on the RTX SSRC ${group[2]}`);
+    assertClipSequence(vp8, sub.bot.received as VideoFrame[]);
   });
 
   it('publish on node A, subscribe on node B across an internal link (with keyframe requests back)', async (t) => {

@@ -147,7 +147,7 @@ export interface AnswerFixes {
   closedMids: ReadonlySet<string>;
   /** NAT 1:1: also advertise host candidates with this address. */
   publicIp?: string;
-  /** Subscription mids whose answer announces RTX (`rtxAnswerPlan`): payload type and SSRC. */
+  /** Mids whose answer announces RTX (subscriptions: with our SSRCs; publications: payload type only). */
   rtx?: ReadonlyMap<string, RtxAnswer>;
 }
 
@@ -155,8 +155,8 @@ export interface RtxAnswer {
   /** The media payload type the answer negotiated, and the offer's RTX payload type for it. */
   apt: number;
   rtxPayloadType: number;
-  mediaSsrc: number;
-  rtxSsrc: number;
+  /** Our sending SSRCs (subscriptions); absent for a publication (we only receive there). */
+  ssrcs?: { mediaSsrc: number; rtxSsrc: number };
 }
 
 /**
@@ -176,6 +176,22 @@ export function offeredRtxPayloadType(
   )?.pt;
 }
 
+/**
+ * A publisher's RTX for m-line `mid`: the offer's RTX payload type repairing `mediaPayloadType`
+ * and its `a=ssrc-group:FID media rtx` SSRCs. Rid simulcast offers have no FID group: none.
+ */
+export function offeredPublisherRtx(
+  offerSdp: string,
+  mid: string,
+  mediaPayloadType: number,
+): { rtxPayloadType: number; mediaSsrc: number; rtxSsrc: number } | undefined {
+  const rtxPayloadType = offeredRtxPayloadType(offerSdp, mid, mediaPayloadType);
+  const section = parseSdp(offerSdp).media.find((m) => sectionMid(m) === mid);
+  const fid = section?.lines.find((l) => l.startsWith('a=ssrc-group:FID '))?.split(' ');
+  if (rtxPayloadType === undefined || !fid || fid.length < 3) return undefined;
+  return { rtxPayloadType, mediaSsrc: Number(fid[1]), rtxSsrc: Number(fid[2]) };
+}
+
 /** Adds RTX to an answer's m-line: payload type, rtpmap/fmtp, and the FID group of SSRCs. */
 function addRtx(section: SdpMediaSection, rtx: RtxAnswer): void {
   const mline = section.lines[0]!.split(' ');
@@ -188,17 +204,19 @@ function addRtx(section: SdpMediaSection, rtx: RtxAnswer): void {
     `a=rtpmap:${rtx.rtxPayloadType} rtx/90000`,
     `a=fmtp:${rtx.rtxPayloadType} apt=${rtx.apt}`,
   );
+  const ssrcs = rtx.ssrcs;
+  if (!ssrcs) return;
   // Every attribute the media SSRC has (cname, msid), for the RTX SSRC too, grouped by FID.
-  const media = section.lines.filter((l) => l.startsWith(`a=ssrc:${rtx.mediaSsrc} `));
+  const media = section.lines.filter((l) => l.startsWith(`a=ssrc:${ssrcs.mediaSsrc} `));
   if (media.length === 0) return;
   const last = section.lines.lastIndexOf(media[media.length - 1]!);
   section.lines.splice(
     last + 1,
     0,
-    ...media.map((l) => l.replace(`a=ssrc:${rtx.mediaSsrc} `, `a=ssrc:${rtx.rtxSsrc} `)),
+    ...media.map((l) => l.replace(`a=ssrc:${ssrcs.mediaSsrc} `, `a=ssrc:${ssrcs.rtxSsrc} `)),
   );
   const firstSsrc = section.lines.findIndex((l) => l.startsWith('a=ssrc:'));
-  section.lines.splice(firstSsrc, 0, `a=ssrc-group:FID ${rtx.mediaSsrc} ${rtx.rtxSsrc}`);
+  section.lines.splice(firstSsrc, 0, `a=ssrc-group:FID ${ssrcs.mediaSsrc} ${ssrcs.rtxSsrc}`);
 }
 
 const DISCARD_PORT = '9';

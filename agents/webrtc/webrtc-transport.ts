@@ -1,4 +1,4 @@
-import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
+import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
 import { z } from 'zod';
 import { createLogger } from '../../common/logger.js';
 import type { MediaKind } from '../../common/media/media-frame.js';
@@ -8,6 +8,7 @@ import type { TransportSpec, TransportStats } from './protocol.js';
 import {
   fixAnswer,
   normalizeCandidate,
+  offeredPublisherRtx,
   offeredRtxPayloadType,
   parseSdp,
   prepareOffer,
@@ -253,8 +254,9 @@ export class WebrtcTransport {
   }
 
   /**
-   * Subscription video m-lines whose offer has RTX for the negotiated codec: the answer gets
-   * it back (werift negotiates none, sdp-rules.ts) and the sender retransmits on the RTX SSRC.
+   * Video m-lines whose offer has RTX for the negotiated codec (werift negotiates none,
+   * sdp-rules.ts): subscriptions get it back in the answer and their sender retransmits on the
+   * RTX SSRC; publications with a FID group get it accepted and their RTX unwrapped by werift.
    */
   private rtxAnswers(offerSdp: string): Map<string, RtxAnswer> {
     const plan = new Map<string, RtxAnswer>();
@@ -271,9 +273,35 @@ export class WebrtcTransport {
         plan.set(track.mid, {
           apt,
           rtxPayloadType,
-          mediaSsrc: transceiver.sender.ssrc,
-          rtxSsrc: transceiver.sender.rtxSsrc,
+          ssrcs: { mediaSsrc: transceiver.sender.ssrc, rtxSsrc: transceiver.sender.rtxSsrc },
         });
+      }
+    }
+    for (const pub of this.publications.values()) {
+      for (const track of pub.tracks) {
+        if (track.type !== 'video' || this.closedMids.has(track.mid)) continue;
+        const transceiver = this.transceiverByMid(track.mid);
+        const apt = transceiver?.codecs[0]?.payloadType;
+        if (!transceiver || apt === undefined) continue;
+        const rtx = offeredPublisherRtx(offerSdp, track.mid, apt);
+        if (!rtx) continue;
+        // werift unwraps RTX by these two tables of its receiver; it negotiated no RTX itself.
+        const receiver = transceiver.receiver as unknown as {
+          codecs: Record<number, RTCRtpCodecParameters>;
+          ssrcByRtx: Record<number, number>;
+        };
+        receiver.codecs[rtx.rtxPayloadType] = new RTCRtpCodecParameters({
+          mimeType: 'video/rtx',
+          clockRate: 90000,
+          payloadType: rtx.rtxPayloadType,
+          parameters: `apt=${apt}`,
+        });
+        receiver.ssrcByRtx[rtx.rtxSsrc] = rtx.mediaSsrc;
+        // …and its RTP router must send the RTX SSRC's packets to that receiver.
+        (
+          this.pc as unknown as { router: { registerRtpReceiver(r: unknown, ssrc: number): void } }
+        ).router.registerRtpReceiver(transceiver.receiver, rtx.rtxSsrc);
+        plan.set(track.mid, { apt, rtxPayloadType: rtx.rtxPayloadType });
       }
     }
     return plan;

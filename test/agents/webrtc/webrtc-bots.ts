@@ -63,17 +63,28 @@ export class BotPeer {
   plisReceived = 0;
   private readonly streams = new Map<number, RtpReceiveStream>();
 
-  /** `dropIncomingPercent`: SRTP/SRTCP datagrams the bot drops on arrival (loss tests). */
+  /**
+   * `dropIncomingPercent` / `dropOutgoingPercent`: SRTP/SRTCP datagrams the bot drops on arrival
+   * / before sending (loss tests).
+   */
   constructor(
     video: BotOffered[] = ['vp8'],
     audio: BotCodec[] = ['opus'],
     simulcast = false,
-    options: { dropIncomingPercent?: number } = {},
+    options: { dropIncomingPercent?: number; dropOutgoingPercent?: number } = {},
   ) {
     const drop = options.dropIncomingPercent ?? 0;
+    const dropOut = options.dropOutgoingPercent ?? 0;
     this.pc = new RTCPeerConnection({
-      // werift keeps a datagram when inboundPacketLoss/100 >= Math.random(): the keep ratio.
-      ...(drop > 0 ? { debug: { inboundPacketLoss: 100 - drop } } : {}),
+      // werift keeps a datagram when inbound/outboundPacketLoss/100 >= Math.random(): keep ratios.
+      ...(drop > 0 || dropOut > 0
+        ? {
+            debug: {
+              ...(drop > 0 ? { inboundPacketLoss: 100 - drop } : {}),
+              ...(dropOut > 0 ? { outboundPacketLoss: 100 - dropOut } : {}),
+            },
+          }
+        : {}),
       iceServers: [],
       iceAdditionalHostAddresses: ['127.0.0.1'],
       iceUseIpv6: false,

@@ -186,6 +186,8 @@ describe('headless Chromium publishes to a webrtc node, a second page subscribes
       let mark = ctl.transport.length;
       await bus.call(NODE, 'onTransportSignaling', [pub, { type: 'offer', sdp: offerA.sdp }]);
       const answerA = await ctl.answerFor(pub, mark);
+      // Chromium's publication offers RTX with its FID group: the answer accepts it.
+      assert.match(answerA, /a=rtpmap:\d+ rtx\/90000/);
       await pageAnswer(pageA, answerA);
       await waitFor(() => ctl.sessionState(pub, 'ready') !== undefined, 10_000, 'publication ready');
 

@@ -68,8 +68,11 @@ async function publishVideo(
   clip: EncodedClip,
   codec: 'vp8' | 'h264',
   cleanups: Cleanup[],
+  loss: { rtx?: boolean; dropOutgoingPercent?: number } = {},
 ) {
-  const bot = new BotPeer([codec]);
+  const bot = new BotPeer(loss.rtx ? [codec, 'rtx'] : [codec], ['opus'], false, {
+    dropOutgoingPercent: loss.dropOutgoingPercent ?? 0,
+  });
   cleanups.push(() => bot.close());
   await call(bus, nodeId, 'createTransport', [
     sessionId,
@@ -269,6 +272,35 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
       .remoteStreams;
     assert.ok(Object.keys(remote).includes(group[2]!), `packets on the RTX SSRC ${group[2]}`);
     assertClipSequence(vp8, sub.bot.received as VideoFrame[]);
+  });
+
+  it('RTX from a publisher: 10 % loss on the way in is repaired from its RTX SSRC; frames reach the router whole', async (t) => {
+    const cleanups: Cleanup[] = [];
+    t.after(async () => {
+      for (const c of cleanups.reverse()) await c();
+    });
+    const bus = new LocalBus();
+    const ctl = new FakeController();
+    const ctlServer = await ctl.serve(bus, CONTROLLER);
+    cleanups.push(() => ctlServer.close());
+    const node = await startNode(bus, 'webrtc-a', cleanups);
+    const pub = await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups, {
+      rtx: true,
+      dropOutgoingPercent: 10,
+    });
+    const rtxPt = /a=rtpmap:(\d+) rtx\/90000/.exec(pub.answer)?.[1];
+    assert.ok(rtxPt, `rtx in the publication's answer:\n${pub.answer}`);
+    assert.doesNotMatch(pub.answer, /a=ssrc-group:FID/, 'we receive there: no SSRCs of ours');
+    const probe = new RecordingSink();
+    node.router.subscribe('probe', probe);
+    await waitFor(() => node.router.hasStream('pub-1'), 10_000, 'publication stream');
+    node.router.linkup('probe', 'pub-1');
+    await waitFor(() => probe.frames.length >= 40, 20_000, '40 frames from the lossy publisher');
+    // Every frame whole and in clip order: the losses were repaired through RTX.
+    assertClipSequence(vp8, probe.frames as VideoFrame[]);
+    // The bot's werift sender negotiated RTX, so every retransmission went out on its RTX SSRC.
+    assert.equal((pub.video.sender as unknown as { rtxPayloadType?: number }).rtxPayloadType, Number(rtxPt));
+    assert.match(pub.bot.pc.localDescription?.sdp ?? '', /a=ssrc-group:FID \d+ \d+/);
   });
 
   it('publish on node A, subscribe on node B across an internal link (with keyframe requests back)', async (t) => {

@@ -46,6 +46,32 @@ export function createSrtpProtector(keys: SrtpSessionKeys): SrtpProtector {
   return keys.profile === SRTP_AEAD_AES_128_GCM ? new AesGcmProtector(keys) : new AesCmHmacProtector(keys);
 }
 
+/**
+ * Both profiles' per-packet block: the salt's first `at` bytes, then SSRC ‖ ROC ‖ SEQ (10 bytes,
+ * big-endian) XOR the salt's next 10 — the GCM IV at `at` = 2, the CM counter at `at` = 4.
+ * Written into a preallocated buffer: no allocation per packet.
+ */
+function writeSaltedIndex(
+  out: Buffer,
+  at: number,
+  salt: Buffer,
+  ssrc: number,
+  roc: number,
+  seq: number,
+): void {
+  for (let i = 0; i < at; i++) out[i] = salt[i]!;
+  out[at] = ((ssrc >>> 24) & 0xff) ^ salt[at]!;
+  out[at + 1] = ((ssrc >>> 16) & 0xff) ^ salt[at + 1]!;
+  out[at + 2] = ((ssrc >>> 8) & 0xff) ^ salt[at + 2]!;
+  out[at + 3] = (ssrc & 0xff) ^ salt[at + 3]!;
+  out[at + 4] = ((roc >>> 24) & 0xff) ^ salt[at + 4]!;
+  out[at + 5] = ((roc >>> 16) & 0xff) ^ salt[at + 5]!;
+  out[at + 6] = ((roc >>> 8) & 0xff) ^ salt[at + 6]!;
+  out[at + 7] = (roc & 0xff) ^ salt[at + 7]!;
+  out[at + 8] = ((seq >>> 8) & 0xff) ^ salt[at + 8]!;
+  out[at + 9] = (seq & 0xff) ^ salt[at + 9]!;
+}
+
 /** AEAD_AES_128_GCM (RFC 7714): IV = (00 00 ‖ SSRC ‖ ROC ‖ SEQ) XOR salt, AAD = the RTP header. */
 class AesGcmProtector implements SrtpProtector {
   readonly profile = SRTP_AEAD_AES_128_GCM;
@@ -68,19 +94,7 @@ class AesGcmProtector implements SrtpProtector {
     roc: number,
   ): ProtectedParts {
     const iv = this.iv;
-    const s = this.salt;
-    iv[0] = s[0]!;
-    iv[1] = s[1]!;
-    iv[2] = ((ssrc >>> 24) & 0xff) ^ s[2]!;
-    iv[3] = ((ssrc >>> 16) & 0xff) ^ s[3]!;
-    iv[4] = ((ssrc >>> 8) & 0xff) ^ s[4]!;
-    iv[5] = (ssrc & 0xff) ^ s[5]!;
-    iv[6] = ((roc >>> 24) & 0xff) ^ s[6]!;
-    iv[7] = ((roc >>> 16) & 0xff) ^ s[7]!;
-    iv[8] = ((roc >>> 8) & 0xff) ^ s[8]!;
-    iv[9] = (roc & 0xff) ^ s[9]!;
-    iv[10] = ((sequenceNumber >>> 8) & 0xff) ^ s[10]!;
-    iv[11] = (sequenceNumber & 0xff) ^ s[11]!;
+    writeSaltedIndex(iv, 2, this.salt, ssrc, roc, sequenceNumber);
     const cipher = createCipheriv('aes-128-gcm', this.key, iv);
     cipher.setAAD(header);
     const encrypted = cipher.update(payload);
@@ -119,21 +133,7 @@ class AesCmHmacProtector implements SrtpProtector {
     roc: number,
   ): ProtectedParts {
     const c = this.counter;
-    const s = this.salt;
-    c[0] = s[0]!;
-    c[1] = s[1]!;
-    c[2] = s[2]!;
-    c[3] = s[3]!;
-    c[4] = ((ssrc >>> 24) & 0xff) ^ s[4]!;
-    c[5] = ((ssrc >>> 16) & 0xff) ^ s[5]!;
-    c[6] = ((ssrc >>> 8) & 0xff) ^ s[6]!;
-    c[7] = (ssrc & 0xff) ^ s[7]!;
-    c[8] = ((roc >>> 24) & 0xff) ^ s[8]!;
-    c[9] = ((roc >>> 16) & 0xff) ^ s[9]!;
-    c[10] = ((roc >>> 8) & 0xff) ^ s[10]!;
-    c[11] = (roc & 0xff) ^ s[11]!;
-    c[12] = ((sequenceNumber >>> 8) & 0xff) ^ s[12]!;
-    c[13] = (sequenceNumber & 0xff) ^ s[13]!;
+    writeSaltedIndex(c, 4, this.salt, ssrc, roc, sequenceNumber);
     c[14] = 0;
     c[15] = 0;
     const encrypted = createCipheriv('aes-128-ctr', this.key, c).update(payload);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import type { PublicationMedia } from '../../../agents/webrtc/protocol.js';
 import { layerStreamId } from '../../../agents/webrtc/protocol.js';
 import { webrtcNodeConfigSchema } from '../../../agents/webrtc/webrtc-config.js';
@@ -60,6 +60,22 @@ async function negotiate(
 }
 
 /** A bot publishing one video track on a new transport (id = session id). */
+/**
+ * A test's bus with the fake conference controller served on it, and its cleanups (run in
+ * reverse after the test, also when it fails).
+ */
+async function testBed(t: TestContext): Promise<{ cleanups: Cleanup[]; bus: LocalBus; ctl: FakeController }> {
+  const cleanups: Cleanup[] = [];
+  t.after(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+  const bus = new LocalBus();
+  const ctl = new FakeController();
+  const ctlServer = await ctl.serve(bus, CONTROLLER);
+  cleanups.push(() => ctlServer.close());
+  return { cleanups, bus, ctl };
+}
+
 async function publishVideo(
   bus: LocalBus,
   nodeId: string,
@@ -144,14 +160,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('publish VP8: answer follows the SDP rules, frames reach the router whole', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     const node = await startNode(bus, 'webrtc-a', cleanups);
     const { answer } = await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups);
 
@@ -192,14 +201,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('subscribe: the subscriber depacketizes whole frames; its PLI reaches the publisher', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     await startNode(bus, 'webrtc-a', cleanups);
     const pub = await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups);
     await waitFor(() => ctl.sessionState('pub-1', 'ready') !== undefined, 10_000, 'publication ready');
@@ -222,14 +224,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it("NACK: 10 % loss towards a subscriber is repaired from the node's own history", async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     const node = await startNode(bus, 'webrtc-a', cleanups);
     await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups);
     await waitFor(() => ctl.sessionState('pub-1', 'ready') !== undefined, 10_000, 'publication ready');
@@ -247,14 +242,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('RTX: a subscriber that offers RTX gets it in the answer and its losses repaired on the RTX SSRC', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     const node = await startNode(bus, 'webrtc-a', cleanups);
     await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups);
     await waitFor(() => ctl.sessionState('pub-1', 'ready') !== undefined, 10_000, 'publication ready');
@@ -275,14 +263,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('RTX from a publisher: 10 % loss on the way in is repaired from its RTX SSRC; frames reach the router whole', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     const node = await startNode(bus, 'webrtc-a', cleanups);
     const pub = await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups, {
       rtx: true,
@@ -304,14 +285,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('publish on node A, subscribe on node B across an internal link (with keyframe requests back)', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     await startNode(bus, 'webrtc-a', cleanups);
     await startNode(bus, 'webrtc-b', cleanups);
     const pub = await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups);
@@ -355,14 +329,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('renegotiation: a second publication on the same transport adds an m-line', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     const node = await startNode(bus, 'webrtc-a', cleanups);
     const first = await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups);
     await waitFor(() => ctl.sessionState('pub-1', 'ready') !== undefined, 10_000, 'first ready');
@@ -399,14 +366,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('H264: publish and subscribe (constrained baseline, mode 1)', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     const node = await startNode(bus, 'webrtc-a', cleanups);
     const { answer } = await publishVideo(bus, 'webrtc-a', ctl, 'pub-h', h264, 'h264', cleanups);
     assert.match(answer, /a=rtpmap:\d+ H264\/90000/);
@@ -431,14 +391,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('mute and unmute: publication and subscription', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     const node = await startNode(bus, 'webrtc-a', cleanups);
     await publishVideo(bus, 'webrtc-a', ctl, 'pub-1', vp8, 'vp8', cleanups);
     await waitFor(() => ctl.sessionState('pub-1', 'ready') !== undefined, 10_000, 'ready');
@@ -470,15 +423,8 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('simulcast: rid layers become streams; a subscriber switches layer on a keyframe', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
+    const { cleanups, bus, ctl } = await testBed(t);
     const small = encodeVp8Clip('160x120');
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
     const node = await startNode(bus, 'webrtc-a', cleanups);
     const bot = new BotPeer(['vp8'], ['opus'], true);
     cleanups.push(() => bot.close());
@@ -584,14 +530,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
   });
 
   it('audio and video in one publication and one subscription (Opus + VP8)', async (t) => {
-    const cleanups: Cleanup[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c();
-    });
-    const bus = new LocalBus();
-    const ctl = new FakeController();
-    const ctlServer = await ctl.serve(bus, CONTROLLER);
-    cleanups.push(() => ctlServer.close());
+    const { cleanups, bus, ctl } = await testBed(t);
     const node = await startNode(bus, 'webrtc-a', cleanups);
     const bot = new BotPeer(['vp8'], ['opus']);
     cleanups.push(() => bot.close());
@@ -679,6 +618,7 @@ describe('webrtc node (werift bots, in-process node on a LocalBus)', () => {
     t.after(async () => {
       for (const c of cleanups.reverse()) await c();
     });
+    // No controller yet: the test serves its own further down.
     const bus = new LocalBus();
     await startNode(bus, 'webrtc-a', cleanups);
     await assert.rejects(call(bus, 'webrtc-a', 'publish', ['nope', 's', [{ type: 'video', mid: '0' }]]), {

@@ -65,16 +65,10 @@ window.watch = async (token, pick, video) => {
   const client = new MediaSpread.ConferenceClient();
   window.client = client;
   await client.join(token);
-  const find = () => client.remoteStreams.find((s) => pick === 'mixed' ? s.type === 'mixed' : s.id === pick);
-  const stream = find() ?? (await new Promise((resolve) => client.on('streamadded', () => find() && resolve(find()))));
+  const stream = await window.streamWhere(client, (s) => (pick === 'mixed' ? s.type === 'mixed' : s.id === pick));
   window.watched = stream;
   window.sub = await client.subscribe(stream, { audio: true, video });
-  const el = document.createElement('video');
-  el.autoplay = true;
-  el.muted = true;
-  el.srcObject = window.sub.stream;
-  document.body.appendChild(el);
-  window.videoEl = el;
+  window.videoEl = window.showStream(window.sub.stream);
 };
 window.mixedInfo = () => window.watched.info.info;
 window.sample = (points) => {

@@ -30,14 +30,9 @@ window.subscribe = async (token) => {
   client.on('streamremoved', (e) => window.events.push('streamremoved:' + e.stream.id));
   client.on('participantleft', (e) => window.events.push('participantleft:' + e.participant.id));
   const info = await client.join(token);
-  const others = () => client.remoteStreams.find((s) => s.type === 'forward' && s.origin !== info.self.id);
-  const remote = others() ?? (await new Promise((resolve) => client.on('streamadded', () => others() && resolve(others()))));
+  const remote = await window.streamWhere(client, (s) => s.type === 'forward' && s.origin !== info.self.id);
   window.sub = await client.subscribe(remote, { audio: true, video: true });
-  const video = document.createElement('video');
-  video.autoplay = true;
-  video.muted = true;
-  video.srcObject = window.sub.stream;
-  document.body.appendChild(video);
+  window.showStream(window.sub.stream);
   return { streamId: remote.id, transportId: client.transportId };
 };
 window.received = () => window.receivedOf(window.sub);

@@ -49,11 +49,7 @@ window.subscribeTo = async (id, video) => {
   const remote = window.client.remoteStreams.find((s) => s.id === id);
   if (!remote) throw new Error('no remote stream ' + id);
   window.sub = await window.client.subscribe(remote, { audio: true, video });
-  const el = document.createElement('video');
-  el.autoplay = true;
-  el.muted = true;
-  el.srcObject = window.sub.stream;
-  document.body.appendChild(el);
+  window.showStream(window.sub.stream);
   return { transportId: window.client.transportId };
 };
 window.received = () => window.receivedOf(window.sub);

@@ -49,11 +49,27 @@ export interface StackOptions {
   agents?: string[];
 }
 
+/** Page helpers every test page gets: show a stream, wait for a remote stream. */
+const PAGE_HELPERS = `
+window.showStream = (mediaStream) => {
+  const el = document.createElement('video');
+  el.autoplay = true;
+  el.muted = true;
+  el.srcObject = mediaStream;
+  document.body.appendChild(el);
+  return el;
+};
+window.streamWhere = (client, match) => {
+  const find = () => client.remoteStreams.find(match);
+  return find() ? Promise.resolve(find()) : new Promise((resolve) => client.on('streamadded', () => find() && resolve(find())));
+};
+`;
+
 /** Starts the stack; on failure stops what was started and rethrows. */
 export async function startSfuStack(pageScript: string, options: StackOptions = {}): Promise<SfuStack> {
   const extraAgents = options.agents ?? [];
   const page = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<script src="/mediaspread.js"></script><script>${pageScript}</script></head><body></body></html>`;
+<script src="/mediaspread.js"></script><script>${PAGE_HELPERS}${pageScript}</script></head><body></body></html>`;
   let rabbit: PrivateRabbit | undefined;
   let bus: AmqpBus | undefined;
   let chromium: HeadlessChromium | undefined;

@@ -19,16 +19,11 @@ window.watch = async (token) => {
   window.client = client;
   client.on('streamremoved', (e) => window.events.push('streamremoved:' + e.stream.id));
   const info = await client.join(token);
-  const find = () => client.remoteStreams.find((s) => s.type === 'forward' && s.origin !== info.self.id);
-  const remote = find() ?? (await new Promise((resolve) => client.on('streamadded', () => find() && resolve(find()))));
+  const remote = await window.streamWhere(client, (s) => s.type === 'forward' && s.origin !== info.self.id);
   remote.on('mute', (e) => window.events.push('mute:' + e.kind));
   remote.on('unmute', (e) => window.events.push('unmute:' + e.kind));
   window.sub = await client.subscribe(remote, { audio: true, video: true });
-  const video = document.createElement('video');
-  video.autoplay = true;
-  video.muted = true;
-  video.srcObject = window.sub.stream;
-  document.body.appendChild(video);
+  window.showStream(window.sub.stream);
   return { streamId: remote.id, transportId: client.transportId };
 };
 `;

@@ -42,14 +42,9 @@ window.watch = async (token) => {
   client.on('streamadded', (e) => window.events.push('streamadded:' + e.stream.id));
   client.on('streamremoved', (e) => window.events.push('streamremoved:' + e.stream.id));
   const info = await client.join(token);
-  const others = () => client.remoteStreams.find((s) => s.type === 'forward' && s.origin !== info.self.id);
-  const remote = others() ?? (await new Promise((resolve) => client.on('streamadded', () => others() && resolve(others()))));
+  const remote = await window.streamWhere(client, (s) => s.type === 'forward' && s.origin !== info.self.id);
   window.sub = await client.subscribe(remote, { audio: true, video: true });
-  const video = document.createElement('video');
-  video.autoplay = true;
-  video.muted = true;
-  video.srcObject = window.sub.stream;
-  document.body.appendChild(video);
+  window.showStream(window.sub.stream);
   return { streamId: remote.id, origin: remote.origin, transportId: client.transportId };
 };
 window.received = async () => {
